@@ -1,0 +1,38 @@
+# make lab       set up .venv if needed, then open JupyterLab on chapters/
+# make test      set up .venv if needed, then run every test, chapter runs included
+# make chapters  execute every chapter headless (quick mode; FULL=1 for the real experiments)
+# make gpu-test  the GPU-marked tests only (on a machine with a GPU)
+
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed-stamp
+PYTEST_ARGS ?=
+
+.PHONY: lab test chapters gpu-test lint clean
+
+# Reinstall only when the dependency list changes; the install is editable, so code edits need none.
+$(STAMP): pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --upgrade --quiet pip
+	$(PY) -m pip install --quiet -e ".[dev]"
+	$(PY) -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (nlpbook)" >/dev/null
+	@touch $@
+
+lab: $(STAMP)
+	$(VENV)/bin/jupyter lab --notebook-dir=chapters
+
+test: $(STAMP)
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+chapters: $(STAMP)
+	$(PY) -m nlpbook chapters run $(if $(FULL),--full,)
+
+gpu-test: $(STAMP)
+	$(PY) -m pytest -m gpu $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check lib tests chapters
+
+clean:
+	rm -rf results .pytest_cache

@@ -1,0 +1,26 @@
+"""tf.data builders that the chapters share.
+
+Every builder is a pure function returning a ``tf.data.Dataset`` that encodes with a parallel
+``map``, optionally caches, shuffles with a seed (a new, reproducible order each epoch) and
+prefetches. Token id 0 is padding everywhere; encoders must emit ids ``>= 1``.
+
+- ``text_classification_dataset``: texts + labels → ``(ids (batch, time), labels (batch,))``.
+- ``language_model_dataset`` / ``token_stream``: a token stream → ``(inputs, targets)`` windows.
+- ``padded_batches``, ``quantile_boundaries``, ``padding_fraction``: padding and bucketing.
+- ``measure_throughput``: examples/s and tokens/s of a pipeline.
+"""
+
+from nlpbook.pipelines.bucketing import padded_batches, padding_fraction, quantile_boundaries
+from nlpbook.pipelines.classification import text_classification_dataset
+from nlpbook.pipelines.language_model import language_model_dataset, token_stream
+from nlpbook.pipelines.throughput import measure_throughput
+
+__all__ = [
+    "language_model_dataset",
+    "measure_throughput",
+    "padded_batches",
+    "padding_fraction",
+    "quantile_boundaries",
+    "text_classification_dataset",
+    "token_stream",
+]

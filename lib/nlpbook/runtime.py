@@ -1,0 +1,175 @@
+"""Where the code runs: backend, devices and versions in one line, seeding, mixed precision,
+and the quick/full switch that every chapter reads.
+
+Example:
+    >>> from nlpbook import runtime
+    >>> print(runtime.setup(seed=0))        # doctest: +SKIP
+    nlpbook 0.1.0 | keras 3.15.1 on tensorflow 2.21.0 | tensorflow-text 2.21.1 | ...
+    >>> QUICK = runtime.quick_mode()        # NLPBOOK_QUICK, quick unless set to 0
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import os
+import platform
+
+import keras
+
+import nlpbook
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off"}
+
+
+def _env_flag(name: str, default: bool) -> bool:
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    value = raw.strip().lower()
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    raise ValueError(f"{name} must be one of {sorted(_TRUE | _FALSE)}. Received: {name}={raw!r}")
+
+
+def quick_mode() -> bool:
+    """True unless ``NLPBOOK_QUICK`` is 0/false/no/off.
+
+    Quick mode is the default so that a chapter opened on a laptop finishes in a couple of
+    minutes; the real experiments run with ``NLPBOOK_QUICK=0`` (``make chapters FULL=1``).
+    """
+    return _env_flag("NLPBOOK_QUICK", default=True)
+
+
+def backend() -> str:
+    """The Keras backend in use: "tensorflow", "jax" or "torch"."""
+    return keras.backend.backend()
+
+
+def _version(dist: str) -> str | None:
+    try:
+        return importlib.metadata.version(dist)
+    except importlib.metadata.PackageNotFoundError:
+        return None
+
+
+def devices() -> list[str]:
+    """Devices the Keras backend computes on, e.g. ``["cpu:0"]`` or ``["cuda:0 NVIDIA H100"]``."""
+    name = backend()
+    if name == "jax":
+        import jax
+
+        return [f"{d.platform}:{d.id} {getattr(d, 'device_kind', '')}".strip() for d in jax.devices()]
+    if name == "torch":
+        import torch
+
+        if torch.cuda.is_available():
+            return [
+                f"cuda:{i} {torch.cuda.get_device_name(i)}" for i in range(torch.cuda.device_count())
+            ]
+        return ["cpu:0"]
+    import tensorflow as tf
+
+    found = []
+    for d in tf.config.list_physical_devices():
+        label = d.name.replace("/physical_device:", "").lower()
+        if d.device_type == "GPU":
+            details = tf.config.experimental.get_device_details(d)
+            label += f" {details.get('device_name', '')}".rstrip()
+        found.append(label)
+    return found
+
+
+def has_gpu() -> bool:
+    """Whether the Keras backend sees at least one GPU."""
+    return any(d.startswith(("gpu", "cuda")) for d in devices())
+
+
+def describe() -> str:
+    """Backend, devices and versions in one line (printed at the top of every chapter)."""
+    name = backend()
+    parts = [f"nlpbook {nlpbook.__version__}", f"keras {keras.__version__} on {name}"]
+    if name == "jax":
+        parts[-1] += f" {_version('jax')}"
+    elif name == "torch":
+        parts[-1] += f" {_version('torch')}"
+    tf_version = _version("tensorflow") or _version("tensorflow-cpu")
+    if tf_version:
+        parts.append(f"tensorflow {tf_version}")
+    tft_version = _version("tensorflow-text")
+    if tft_version:
+        parts.append(f"tensorflow-text {tft_version}")
+    parts.append(f"python {platform.python_version()}")
+    parts.append("devices: " + ", ".join(devices()))
+    parts.append(f"dtype policy {keras.config.dtype_policy().name}")
+    parts.append("quick mode" if quick_mode() else "full mode")
+    return " | ".join(parts)
+
+
+def set_seed(seed: int = 0, deterministic: bool = True) -> None:
+    """Seed Python, NumPy and the backend; ask the backend for deterministic ops.
+
+    ``keras.utils.set_random_seed`` seeds ``random``, NumPy and the backend's generator
+    (TensorFlow's too when it is installed). Determinism is a separate switch per backend:
+    TensorFlow has ``enable_op_determinism`` (it also makes parallel ``tf.data`` maps keep
+    their order); PyTorch has ``use_deterministic_algorithms``; JAX on GPU reads the XLA flag
+    ``--xla_gpu_deterministic_ops`` only before its first computation, so it is set here only
+    if JAX has not started yet.
+    """
+    if not isinstance(seed, int) or seed < 0:
+        raise ValueError(f"seed must be a non-negative int. Received: seed={seed!r}")
+    keras.utils.set_random_seed(seed)
+    if not deterministic:
+        return
+    try:
+        import tensorflow as tf
+
+        tf.config.experimental.enable_op_determinism()
+    except ImportError:
+        pass
+    name = backend()
+    if name == "torch":
+        import torch
+
+        torch.use_deterministic_algorithms(True, warn_only=True)
+    elif name == "jax":
+        flag = "--xla_gpu_deterministic_ops=true"
+        flags = os.environ.get("XLA_FLAGS", "")
+        if flag not in flags:
+            os.environ["XLA_FLAGS"] = f"{flags} {flag}".strip()
+
+
+def set_mixed_precision(policy: str | bool = "auto") -> str:
+    """Set the global Keras dtype policy and return its name.
+
+    ``"auto"`` turns on ``mixed_bfloat16`` when a GPU is present and stays ``float32`` on CPU,
+    where bfloat16 matmuls are emulated and slower. ``True``/``False`` force mixed/float32;
+    any Keras policy name is passed through.
+    """
+    if policy == "auto":
+        policy = "mixed_bfloat16" if has_gpu() else "float32"
+    elif policy is True:
+        policy = "mixed_bfloat16"
+    elif policy is False:
+        policy = "float32"
+    keras.config.set_dtype_policy(policy)
+    return keras.config.dtype_policy().name
+
+
+def setup(seed: int = 0, mixed_precision: str | bool = "auto", deterministic: bool = True) -> str:
+    """Seed everything, choose the dtype policy and return :func:`describe`.
+
+    Args:
+        seed: seed for Python, NumPy and the backend.
+        mixed_precision: ``"auto"`` (bfloat16 mixed precision on GPU only), a bool, or a Keras
+            dtype policy name.
+        deterministic: also ask the backend for deterministic kernels.
+
+    Returns:
+        The one-line runtime description, for the top of a chapter.
+    """
+    set_seed(seed, deterministic=deterministic)
+    set_mixed_precision(mixed_precision)
+    return describe()

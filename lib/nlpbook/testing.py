@@ -1,0 +1,190 @@
+"""The generic test every nlpbook layer and model passes, written once.
+
+:func:`run_layer_test` checks the contract a Keras layer owes its users, in the spirit of
+KerasHub's ``run_layer_test`` (our own code): the config round trip, symbolic and eager calls
+that agree, a ``.keras`` save/load under ``safe_mode=True`` that gives the same outputs, one
+``fit`` step that leaves every weight finite and moves the trainable ones, and a
+``mixed_bfloat16`` run that computes in bfloat16, keeps float32 variables and stays close to
+the float32 result. Reference tests (equal outputs to keras built-ins or NumPy) are separate:
+they check the maths; this checks the plumbing.
+
+Example:
+    >>> run_layer_test(keras.layers.Dense, {"units": 4}, np.ones((2, 3), "float32"),
+    ...                expected_output_shape=(2, 4), expected_num_trainable_weights=2)
+"""
+
+from __future__ import annotations
+
+import inspect
+import tempfile
+from pathlib import Path
+
+import keras
+import numpy as np
+
+
+def _as_tuple(data) -> tuple:
+    return tuple(data) if isinstance(data, (list, tuple)) else (data,)
+
+
+def _numpy(outputs) -> list[np.ndarray]:
+    flat = outputs if isinstance(outputs, (list, tuple)) else [outputs]
+    return [np.asarray(keras.ops.convert_to_numpy(keras.ops.cast(o, "float32"))) for o in flat]
+
+
+def _assert_close(actual, expected, atol, rtol, what):
+    for i, (a, e) in enumerate(zip(actual, expected, strict=True)):
+        if a.shape != e.shape:
+            raise AssertionError(f"{what}: output {i} has shape {a.shape}, expected {e.shape}")
+        if not np.allclose(a, e, atol=atol, rtol=rtol):
+            worst = float(np.max(np.abs(a - e)))
+            raise AssertionError(f"{what}: output {i} differs by up to {worst:.3g} (atol={atol})")
+
+
+def _check_config(layer_cls, init_kwargs):
+    layer = layer_cls(**init_kwargs)
+    config = layer.get_config()
+    for name, value in init_kwargs.items():
+        if name not in config:
+            raise AssertionError(f"get_config() of {layer_cls.__name__} lacks argument {name!r}")
+        stored = config[name]
+        if isinstance(value, (int, float, str, bool, type(None))) and stored != value:
+            raise AssertionError(
+                f"get_config()[{name!r}] is {stored!r}, but the layer was made with {value!r}"
+            )
+    again = layer_cls.from_config(config).get_config()
+    if again != config:
+        changed = sorted(k for k in set(config) | set(again) if config.get(k) != again.get(k))
+        raise AssertionError(f"config round trip changed {changed}")
+    return config
+
+
+def _symbolic_model(layer, inputs, call_kwargs):
+    symbolic = [keras.Input(shape=x.shape[1:], dtype=str(x.dtype)) for x in inputs]
+    outputs = layer(*symbolic, **call_kwargs)
+    return keras.Model(symbolic if len(symbolic) > 1 else symbolic[0], outputs)
+
+
+def _model_call(model, inputs):
+    return model(list(inputs) if len(inputs) > 1 else inputs[0])
+
+
+def _check_fit_step(model, inputs, outputs):
+    before = [keras.ops.convert_to_numpy(w) for w in model.trainable_weights]
+    targets = [np.zeros_like(o) for o in _numpy(outputs)]
+    model.compile(optimizer=keras.optimizers.SGD(learning_rate=0.01), loss="mse")
+    history = model.fit(
+        list(inputs) if len(inputs) > 1 else inputs[0],
+        targets if len(targets) > 1 else targets[0],
+        batch_size=len(inputs[0]),
+        epochs=1,
+        verbose=0,
+    )
+    loss = history.history["loss"][-1]
+    if not np.isfinite(loss):
+        raise AssertionError(f"one fit step gave a non-finite loss: {loss}")
+    for weight in model.weights:
+        if not np.all(np.isfinite(keras.ops.convert_to_numpy(weight))):
+            raise AssertionError(f"weight {weight.path} is not finite after one fit step")
+    if before and all(
+        np.array_equal(b, keras.ops.convert_to_numpy(w))
+        for b, w in zip(before, model.trainable_weights, strict=True)
+    ):
+        raise AssertionError("one fit step changed no trainable weight (no gradient flows?)")
+
+
+def _check_mixed_precision(layer_cls, config, layer, inputs, call_kwargs, reference, atol):
+    mixed = layer_cls.from_config({**config, "dtype": "mixed_bfloat16"})
+    mixed(*inputs, **call_kwargs)  # build
+    mixed.set_weights(layer.get_weights())
+    outputs = mixed(*inputs, **call_kwargs)
+    for out in outputs if isinstance(outputs, (list, tuple)) else [outputs]:
+        if "float" in str(out.dtype) and "bfloat16" not in str(out.dtype):
+            raise AssertionError(f"under mixed_bfloat16 the output is {out.dtype}, not bfloat16")
+    for weight in mixed.weights:
+        if weight.trainable and weight.dtype != "float32":
+            raise AssertionError(f"under mixed_bfloat16 variable {weight.path} is {weight.dtype}")
+    got = _numpy(outputs)
+    for a in got:
+        if not np.all(np.isfinite(a)):
+            raise AssertionError("mixed_bfloat16 output is not finite")
+    _assert_close(got, reference, atol=atol, rtol=atol, what="mixed_bfloat16 vs float32")
+
+
+def run_layer_test(
+    layer_cls,
+    init_kwargs: dict,
+    input_data,
+    *,
+    call_kwargs: dict | None = None,
+    expected_output_shape=None,
+    expected_num_trainable_weights: int | None = None,
+    expected_num_non_trainable_weights: int | None = None,
+    run_training: bool = True,
+    run_saving: bool = True,
+    run_mixed_precision: bool = True,
+    atol: float = 1e-5,
+    bfloat16_atol: float = 5e-2,
+) -> None:
+    """Check the contract of a Keras layer; raise ``AssertionError`` naming what broke.
+
+    Args:
+        layer_cls: the layer class (registered as Keras-serializable for the saving check).
+        init_kwargs: constructor arguments; each must be stored in ``get_config()``.
+        input_data: a NumPy array, or a tuple of arrays for a layer called with several
+            positional inputs. The first axis is the batch.
+        call_kwargs: extra non-tensor call arguments (``training=False``, ...).
+        expected_output_shape: the eager output shape (a tuple, or a list of tuples).
+        expected_num_trainable_weights / expected_num_non_trainable_weights: weight counts.
+        run_training: run one ``fit`` step (mean squared error towards zeros).
+        run_saving: save to ``.keras`` and load back with ``safe_mode=True``.
+        run_mixed_precision: run under ``mixed_bfloat16`` with the same weights.
+        atol: tolerance for equal outputs (eager vs symbolic vs reloaded).
+        bfloat16_atol: tolerance between the bfloat16 and float32 outputs.
+    """
+    if not (inspect.isclass(layer_cls) and issubclass(layer_cls, keras.layers.Layer)):
+        raise TypeError(f"layer_cls must be a keras Layer class. Received: {layer_cls!r}")
+    call_kwargs = dict(call_kwargs or {})
+    inputs = tuple(np.asarray(x) for x in _as_tuple(input_data))
+    name = layer_cls.__name__
+
+    config = _check_config(layer_cls, init_kwargs)
+
+    layer = layer_cls(**init_kwargs)
+    eager = layer(*inputs, **call_kwargs)
+    eager_np = _numpy(eager)
+    if expected_output_shape is not None:
+        expected = (
+            expected_output_shape
+            if isinstance(expected_output_shape, list)
+            else [expected_output_shape]
+        )
+        got = [tuple(a.shape) for a in eager_np]
+        if got != [tuple(s) for s in expected]:
+            raise AssertionError(f"{name} output shape {got}, expected {expected}")
+    if expected_num_trainable_weights is not None:
+        n = len(layer.trainable_weights)
+        if n != expected_num_trainable_weights:
+            raise AssertionError(f"{name} has {n} trainable weights, expected {expected_num_trainable_weights}")
+    if expected_num_non_trainable_weights is not None:
+        n = len(layer.non_trainable_weights)
+        if n != expected_num_non_trainable_weights:
+            raise AssertionError(
+                f"{name} has {n} non-trainable weights, expected {expected_num_non_trainable_weights}"
+            )
+
+    model = _symbolic_model(layer, inputs, call_kwargs)
+    _assert_close(_numpy(_model_call(model, inputs)), eager_np, atol, atol, f"{name} symbolic vs eager")
+
+    if run_saving:
+        with tempfile.TemporaryDirectory() as folder:
+            path = Path(folder) / "layer.keras"
+            model.save(path)
+            loaded = keras.models.load_model(path, safe_mode=True)
+        _assert_close(_numpy(_model_call(loaded, inputs)), eager_np, atol, atol, f"{name} reloaded .keras")
+
+    if run_mixed_precision:
+        _check_mixed_precision(layer_cls, config, layer, inputs, call_kwargs, eager_np, bfloat16_atol)
+
+    if run_training:
+        _check_fit_step(model, inputs, eager)

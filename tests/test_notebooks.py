@@ -1,0 +1,48 @@
+"""The harness that executes chapters: env reaches the kernel, failures are reported."""
+
+import json
+
+import nbformat
+import pytest
+
+from nlpbook import notebooks
+
+
+def _notebook(path, *sources):
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(s) for s in sources]
+    nbformat.write(nb, path)
+    return path
+
+
+@pytest.mark.parametrize("quick", [True, False])
+def test_execute_sets_mode_and_collects_results(tmp_path, quick):
+    nb = _notebook(
+        tmp_path / "98_probe.ipynb",
+        "from nlpbook import results, runtime\nrec = results.Recorder('98_probe')",
+        "rec.metric('quick', runtime.quick_mode())\nrec.save()",
+    )
+    out = notebooks.execute(nb, quick=quick, timeout=120, results_dir=tmp_path / "res")
+    data = json.loads(out.read_text())
+    assert data["metrics"]["quick"] is quick and data["quick"] is quick
+    executed = nbformat.read(tmp_path / "res" / "executed" / "98_probe.ipynb", as_version=4)
+    assert executed.cells[0].execution_count == 1
+
+
+def test_execute_reports_the_failing_cell_and_keeps_the_copy(tmp_path):
+    nb = _notebook(tmp_path / "97_broken.ipynb", "x = 1", "raise ValueError('boom in chapter')")
+    with pytest.raises(RuntimeError, match="boom in chapter") as err:
+        notebooks.execute(nb, timeout=120, results_dir=tmp_path / "res")
+    assert "executed copy in" in str(err.value)
+    assert (tmp_path / "res" / "executed" / "97_broken.ipynb").is_file()
+
+
+def test_execute_requires_results(tmp_path):
+    nb = _notebook(tmp_path / "96_silent.ipynb", "x = 1")
+    with pytest.raises(RuntimeError, match="wrote no 96_silent.json"):
+        notebooks.execute(nb, timeout=120, results_dir=tmp_path / "res")
+
+
+def test_find_chapter_errors_name_the_known_chapters():
+    with pytest.raises(ValueError, match="no single chapter matches 'zz'"):
+        notebooks.find_chapter("zz")

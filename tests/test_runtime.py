@@ -1,0 +1,68 @@
+import keras
+import numpy as np
+import pytest
+
+from nlpbook import runtime
+
+
+@pytest.fixture(autouse=True)
+def _restore_policy():
+    policy = keras.config.dtype_policy().name
+    yield
+    keras.config.set_dtype_policy(policy)
+
+
+@pytest.mark.parametrize(
+    "raw, expected", [(None, True), ("", True), ("1", True), ("true", True), ("0", False), ("Off", False)]
+)
+def test_quick_mode_reads_env(monkeypatch, raw, expected):
+    if raw is None:
+        monkeypatch.delenv("NLPBOOK_QUICK", raising=False)
+    else:
+        monkeypatch.setenv("NLPBOOK_QUICK", raw)
+    assert runtime.quick_mode() is expected
+
+
+def test_quick_mode_rejects_garbage(monkeypatch):
+    monkeypatch.setenv("NLPBOOK_QUICK", "maybe")
+    with pytest.raises(ValueError, match="NLPBOOK_QUICK='maybe'"):
+        runtime.quick_mode()
+
+
+def test_describe_is_one_line_with_versions():
+    line = runtime.describe()
+    assert "\n" not in line
+    assert f"keras {keras.__version__} on {runtime.backend()}" in line
+    assert "devices: " in line and "python " in line
+    assert runtime.devices(), "at least the CPU is listed"
+
+
+def test_setup_seeds_everything_reproducibly():
+    def draw():
+        runtime.setup(seed=7)
+        layer = keras.layers.Dense(3)
+        layer.build((None, 2))
+        return (
+            np.random.rand(3),
+            keras.ops.convert_to_numpy(keras.random.normal((3,))),
+            keras.ops.convert_to_numpy(layer.kernel),
+        )
+
+    first, second = draw(), draw()
+    for a, b in zip(first, second, strict=True):
+        np.testing.assert_array_equal(a, b)
+    runtime.setup(seed=8)
+    assert not np.array_equal(np.random.rand(3), first[0])
+
+
+def test_setup_rejects_bad_seed():
+    with pytest.raises(ValueError, match="seed=-1"):
+        runtime.set_seed(-1)
+
+
+def test_mixed_precision_auto_follows_the_device():
+    name = runtime.set_mixed_precision("auto")
+    assert name == ("mixed_bfloat16" if runtime.has_gpu() else "float32")
+    assert runtime.set_mixed_precision(True) == "mixed_bfloat16"
+    assert keras.layers.Dense(2).compute_dtype == "bfloat16"
+    assert runtime.set_mixed_precision(False) == "float32"

@@ -1,0 +1,111 @@
+"""The layer-test helper passes correct layers and catches each kind of broken one."""
+
+import keras
+import numpy as np
+import pytest
+
+from nlpbook.testing import run_layer_test
+
+X = np.random.default_rng(0).normal(size=(4, 3)).astype("float32")
+
+
+def test_passes_on_keras_dense():
+    run_layer_test(
+        keras.layers.Dense,
+        {"units": 5, "activation": "tanh"},
+        X,
+        expected_output_shape=(4, 5),
+        expected_num_trainable_weights=2,
+        expected_num_non_trainable_weights=0,
+    )
+
+
+def test_passes_on_a_two_input_layer_and_int_inputs():
+    seq = np.random.default_rng(1).normal(size=(2, 5, 4)).astype("float32")
+    run_layer_test(
+        keras.layers.MultiHeadAttention,
+        {"num_heads": 2, "key_dim": 3},
+        (seq, seq[:, :3]),  # query and value of different lengths, passed positionally
+        expected_output_shape=(2, 5, 4),
+        expected_num_trainable_weights=8,
+    )
+    ids = np.array([[1, 2, 0], [3, 0, 0]], dtype="int32")
+    run_layer_test(keras.layers.Embedding, {"input_dim": 4, "output_dim": 2}, ids, expected_output_shape=(2, 3, 2))
+
+
+@keras.saving.register_keras_serializable(package="nlpbook_tests")
+class ForgetsArgument(keras.layers.Dense):
+    def __init__(self, units, scale=1.0, **kwargs):
+        super().__init__(units, **kwargs)
+        self.scale = scale  # never put in get_config
+
+
+@keras.saving.register_keras_serializable(package="nlpbook_tests")
+class CountsCalls(keras.layers.Layer):
+    """Python state that changes per call: eager and symbolic calls cannot agree."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.calls = 0
+
+    def call(self, x):
+        self.calls += 1
+        return x * self.calls
+
+
+@keras.saving.register_keras_serializable(package="nlpbook_tests")
+class NaNAfterUpdate(keras.layers.Dense):
+    """sqrt(kernel - 1) at kernel = 1 has an infinite gradient: one step ruins the weights."""
+
+    def call(self, x):
+        return keras.ops.matmul(x, keras.ops.sqrt(self.kernel - 1.0)) + 1.0
+
+
+class NotRegistered(keras.layers.Dense):
+    pass
+
+
+@keras.saving.register_keras_serializable(package="nlpbook_tests")
+class Float32Only(keras.layers.Dense):
+    def call(self, x):
+        return keras.ops.cast(super().call(x), "float32")
+
+
+@keras.saving.register_keras_serializable(package="nlpbook_tests")
+class NoGradient(keras.layers.Dense):
+    def call(self, x):
+        return keras.ops.stop_gradient(super().call(x))
+
+
+@pytest.mark.parametrize(
+    "layer_cls, kwargs, match",
+    [
+        (ForgetsArgument, {"units": 2, "scale": 3.0}, "lacks argument 'scale'"),
+        (CountsCalls, {}, "symbolic vs eager"),
+        (NotRegistered, {"units": 2}, "NotRegistered|not.*serializ|Could not locate"),
+        (Float32Only, {"units": 2}, "not bfloat16"),
+        (NoGradient, {"units": 2}, "changed no trainable weight|[Nn]o gradients"),
+    ],
+)
+def test_catches_broken_layers(layer_cls, kwargs, match):
+    with pytest.raises((AssertionError, TypeError, ValueError), match=match):
+        run_layer_test(layer_cls, kwargs, X)
+
+
+def test_catches_nan_after_a_fit_step():
+    with pytest.raises(AssertionError, match="not finite|non-finite"):
+        run_layer_test(
+            NaNAfterUpdate,
+            {"units": 2, "kernel_initializer": keras.initializers.Constant(1.0)},
+            np.abs(X) * 100,
+            run_mixed_precision=False,
+        )
+
+
+def test_wrong_shape_and_weight_counts_are_reported():
+    with pytest.raises(AssertionError, match="output shape"):
+        run_layer_test(keras.layers.Dense, {"units": 5}, X, expected_output_shape=(4, 6))
+    with pytest.raises(AssertionError, match="trainable weights"):
+        run_layer_test(keras.layers.Dense, {"units": 5}, X, expected_num_trainable_weights=3)
+    with pytest.raises(TypeError, match="keras Layer class"):
+        run_layer_test(int, {}, X)
