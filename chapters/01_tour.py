@@ -52,10 +52,11 @@ import unicodedata
 
 import keras
 import matplotlib.pyplot as plt
-import nlpbook
 import numpy as np
 import tensorflow as tf
 from IPython.display import Markdown, display
+
+import nlpbook
 from nlpbook import datasets, results, runtime
 from nlpbook.text import ByteTokenizer, CJKCharTokenizer, JiebaTokenizer, Vocabulary, normalize
 

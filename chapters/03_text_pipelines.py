@@ -52,6 +52,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import tensorflow as tf
 from IPython.display import Markdown, display
+
 from nlpbook import datasets, pipelines, results, runtime, text
 
 print(runtime.setup(seed=0))

@@ -13,7 +13,8 @@ def _restore_policy():
 
 
 @pytest.mark.parametrize(
-    "raw, expected", [(None, True), ("", True), ("1", True), ("true", True), ("0", False), ("Off", False)]
+    "raw, expected",
+    [(None, True), ("", True), ("1", True), ("true", True), ("0", False), ("Off", False)],
 )
 def test_quick_mode_reads_env(monkeypatch, raw, expected):
     if raw is None:

@@ -30,7 +30,12 @@ def test_passes_on_a_two_input_layer_and_int_inputs():
         expected_num_trainable_weights=8,
     )
     ids = np.array([[1, 2, 0], [3, 0, 0]], dtype="int32")
-    run_layer_test(keras.layers.Embedding, {"input_dim": 4, "output_dim": 2}, ids, expected_output_shape=(2, 3, 2))
+    run_layer_test(
+        keras.layers.Embedding,
+        {"input_dim": 4, "output_dim": 2},
+        ids,
+        expected_output_shape=(2, 3, 2),
+    )
 
 
 @keras.saving.register_keras_serializable(package="nlpbook_tests")

@@ -106,7 +106,9 @@ class Recorder:
                 "devices": runtime.devices(),
             },
             "wall_time_s": round(time.perf_counter() - self._start, 2),
-            "finished_at": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+            "finished_at": datetime.datetime.now(datetime.timezone.utc).isoformat(
+                timespec="seconds"
+            ),
         }
         folder = results_dir()
         folder.mkdir(parents=True, exist_ok=True)
@@ -121,5 +123,7 @@ def load(chapter: str) -> dict:
     """Read a chapter's saved results."""
     path = results_dir() / f"{chapter}.json"
     if not path.is_file():
-        raise FileNotFoundError(f"no results for chapter {chapter!r} at {path}: run the chapter first")
+        raise FileNotFoundError(
+            f"no results for chapter {chapter!r} at {path}: run the chapter first"
+        )
     return json.loads(path.read_text(encoding="utf-8"))

@@ -61,13 +61,16 @@ def devices() -> list[str]:
     if name == "jax":
         import jax
 
-        return [f"{d.platform}:{d.id} {getattr(d, 'device_kind', '')}".strip() for d in jax.devices()]
+        return [
+            f"{d.platform}:{d.id} {getattr(d, 'device_kind', '')}".strip() for d in jax.devices()
+        ]
     if name == "torch":
         import torch
 
         if torch.cuda.is_available():
             return [
-                f"cuda:{i} {torch.cuda.get_device_name(i)}" for i in range(torch.cuda.device_count())
+                f"cuda:{i} {torch.cuda.get_device_name(i)}"
+                for i in range(torch.cuda.device_count())
             ]
         return ["cpu:0"]
     import tensorflow as tf

@@ -165,7 +165,9 @@ def run_layer_test(
     if expected_num_trainable_weights is not None:
         n = len(layer.trainable_weights)
         if n != expected_num_trainable_weights:
-            raise AssertionError(f"{name} has {n} trainable weights, expected {expected_num_trainable_weights}")
+            raise AssertionError(
+                f"{name} has {n} trainable weights, expected {expected_num_trainable_weights}"
+            )
     if expected_num_non_trainable_weights is not None:
         n = len(layer.non_trainable_weights)
         if n != expected_num_non_trainable_weights:
@@ -174,17 +176,23 @@ def run_layer_test(
             )
 
     model = _symbolic_model(layer, inputs, call_kwargs)
-    _assert_close(_numpy(_model_call(model, inputs)), eager_np, atol, atol, f"{name} symbolic vs eager")
+    _assert_close(
+        _numpy(_model_call(model, inputs)), eager_np, atol, atol, f"{name} symbolic vs eager"
+    )
 
     if run_saving:
         with tempfile.TemporaryDirectory() as folder:
             path = Path(folder) / "layer.keras"
             model.save(path)
             loaded = keras.models.load_model(path, safe_mode=True)
-        _assert_close(_numpy(_model_call(loaded, inputs)), eager_np, atol, atol, f"{name} reloaded .keras")
+        _assert_close(
+            _numpy(_model_call(loaded, inputs)), eager_np, atol, atol, f"{name} reloaded .keras"
+        )
 
     if run_mixed_precision:
-        _check_mixed_precision(layer_cls, config, layer, inputs, call_kwargs, eager_np, bfloat16_atol)
+        _check_mixed_precision(
+            layer_cls, config, layer, inputs, call_kwargs, eager_np, bfloat16_atol
+        )
 
     if run_training:
         _check_fit_step(model, inputs, eager)

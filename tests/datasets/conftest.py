@@ -4,6 +4,7 @@ import http.server
 import threading
 
 import pytest
+
 from nlpbook.datasets import test_mirror
 
 

@@ -1,6 +1,7 @@
 """``python -m nlpbook data list | fetch NAME | verify [NAME]`` through ``cli.main``."""
 
 import pytest
+
 from nlpbook.datasets import cli, require
 
 

@@ -2,8 +2,9 @@
 
 import doctest
 
-import nlpbook.datasets
 import pytest
+
+import nlpbook.datasets
 from nlpbook.datasets import catalog, loaders, require
 
 

@@ -6,6 +6,7 @@ import os
 import socket
 
 import pytest
+
 from nlpbook import datasets
 from nlpbook.datasets import (
     ChecksumError,

@@ -7,6 +7,7 @@ import tarfile
 
 import numpy as np
 import pytest
+
 from nlpbook import datasets
 from nlpbook.datasets import loaders, require
 

@@ -3,6 +3,7 @@
 import re
 
 import pytest
+
 from nlpbook import datasets
 from nlpbook.datasets import DATASETS
 

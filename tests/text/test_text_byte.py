@@ -1,6 +1,7 @@
 """ByteTokenizer: ids are the UTF-8 bytes; exact round trip; specials shift the bytes."""
 
 import tensorflow as tf
+
 from nlpbook.text import ByteTokenizer
 
 

@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 import tensorflow as tf
+
 from nlpbook.text import as_text, iter_texts, repair_utf8
 
 BROKEN = [

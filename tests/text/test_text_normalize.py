@@ -5,6 +5,7 @@ import unicodedata
 
 import pytest
 import tensorflow as tf
+
 from nlpbook.text import normalize
 from nlpbook.text.normalize import CJK_TO_ASCII_PUNCT
 

@@ -5,6 +5,7 @@ import unicodedata
 import jieba
 import tensorflow as tf
 import tensorflow_text as tf_text
+
 from nlpbook.text import (
     CharTokenizer,
     CJKCharTokenizer,

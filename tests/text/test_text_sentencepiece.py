@@ -3,6 +3,7 @@
 import pytest
 import sentencepiece as spm
 import tensorflow as tf
+
 from nlpbook.text import SentencePieceTokenizer, normalize
 
 

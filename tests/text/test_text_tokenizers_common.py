@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 import tensorflow as tf
+
 from nlpbook.text import (
     ByteTokenizer,
     CharTokenizer,

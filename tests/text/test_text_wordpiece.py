@@ -3,6 +3,7 @@
 import pytest
 import tensorflow as tf
 import tensorflow_text as tf_text
+
 from nlpbook.text import WordPieceTokenizer, normalize
 
 

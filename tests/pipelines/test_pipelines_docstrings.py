@@ -6,6 +6,7 @@ import keras
 import numpy as np
 import pytest
 import tensorflow as tf
+
 from nlpbook.pipelines import bucketing, classification, language_model, throughput
 
 

@@ -1,6 +1,7 @@
 import numpy as np
 import pytest
 import tensorflow as tf
+
 from nlpbook.pipelines import padded_batches, padding_fraction, quantile_boundaries
 
 

@@ -2,6 +2,7 @@ import keras
 import numpy as np
 import pytest
 import tensorflow as tf
+
 from nlpbook.pipelines import language_model_dataset, token_stream
 
 STREAM = np.arange(1, 1001)  # token i is the number i, so positions are easy to check

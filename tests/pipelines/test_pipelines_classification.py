@@ -2,6 +2,7 @@ import keras
 import numpy as np
 import pytest
 import tensorflow as tf
+
 from nlpbook.pipelines import padding_fraction, text_classification_dataset
 
 

@@ -1,5 +1,6 @@
 import pytest
 import tensorflow as tf
+
 from nlpbook.pipelines import measure_throughput
 
 
