@@ -54,10 +54,10 @@ import keras
 import matplotlib.pyplot as plt
 import numpy as np
 import tensorflow as tf
-from IPython.display import Markdown, display
 
 import nlpbook
 from nlpbook import datasets, results, runtime
+from nlpbook.display import show_table
 from nlpbook.text import ByteTokenizer, CJKCharTokenizer, JiebaTokenizer, Vocabulary, normalize
 
 print(runtime.setup(seed=0))
@@ -71,21 +71,6 @@ ZH_VOCAB_REVIEWS = 2_000 if QUICK else None  # reviews segmented with jieba in 2
 # %%
 rec = results.Recorder("01_tour")
 shown = {}  # task -> number of examples printed, recorded at the end
-
-
-def md_table(headers, rows, width=90):
-    """Display rows as a Markdown table, each cell shortened to `width` characters."""
-
-    def cell(value):
-        text = str(value).replace("\n", " ")
-        text = text if len(text) <= width else text[: width - 1] + "…"
-        for ch in "\\|*_`[]#":
-            text = text.replace(ch, "\\" + ch)
-        return text.replace("<", "&lt;").replace(">", "&gt;")
-
-    lines = ["| " + " | ".join(headers) + " |", "|" + " --- |" * len(headers)]
-    lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in rows]
-    display(Markdown("\n".join(lines)))
 
 
 # %% [markdown]
@@ -129,7 +114,7 @@ for name, data in sentiment_sets.items():
     for label in (1, 0):
         i = int(np.flatnonzero(test["label"] == label)[0])
         rows.append([name, "positive" if label else "negative", test["text"][i]])
-md_table(["dataset", "label", "text (test split)"], rows)
+show_table(["dataset", "label", "text (test split)"], rows)
 shown["classification"] = len(rows)
 
 # %% [markdown]
@@ -149,7 +134,7 @@ label_counts = {}
 for name, data in sentiment_sets.items():
     labels = np.concatenate([data["train"]["label"], data["test"]["label"]])
     label_counts[name] = (int((labels == 1).sum()), int((labels == 0).sum()))
-md_table(
+show_table(
     ["dataset", "positive", "negative", "train", "test", "majority share"],
     [
         [n, p, q, len(d["train"]["text"]), len(d["test"]["text"]), f"{max(p, q) / (p + q):.3f}"]
@@ -172,7 +157,7 @@ rec.info(label_counts=label_counts)
 # %%
 conll = datasets.load_conll2003()
 sentence = conll["train"][0]
-md_table(
+show_table(
     ["", *[t[0] for t in sentence]],
     [
         ["POS", *[t[1] for t in sentence]],
@@ -218,7 +203,7 @@ rec.info(conll_sizes=conll_sizes, conll_entities=dict(entity_counts))
 # %%
 peoples_daily = datasets.load_peoples_daily()
 sentence = peoples_daily[1][:14]
-md_table(["", *[w for w, _ in sentence]], [["tag", *[t for _, t in sentence]]])
+show_table(["", *[w for w, _ in sentence]], [["tag", *[t for _, t in sentence]]])
 pd_tags = collections.Counter(tag for sent in peoples_daily for _, tag in sent)
 pd_names = {tag: pd_tags[tag] for tag in ("nr", "ns", "nt")}
 print(
@@ -245,7 +230,7 @@ tatoeba = datasets.load_tatoeba("cmn")
 de, en = multi30k["test_2016_flickr"]
 rows = [["Multi30k de→en", de[i], en[i]] for i in range(3)]
 rows += [["Tatoeba zh→en", tatoeba[i][1], tatoeba[i][0]] for i in (3000, 12000, 20000)]
-md_table(["corpus", "source", "target"], rows)
+show_table(["corpus", "source", "target"], rows)
 shown["translation"] = len(rows)
 
 multi30k_sizes = {split: len(src) for split, (src, tgt) in multi30k.items()}
@@ -418,7 +403,7 @@ plt.show()
 
 # %%
 sample = "Café 自然语言 🙂"
-md_table(
+show_table(
     ["char", "code point", "Unicode name", "UTF-8 bytes"],
     [
         [c, f"U+{ord(c):04X}", unicodedata.name(c), " ".join(f"{b:02x}" for b in c.encode())]
@@ -519,7 +504,7 @@ char_vocab = Vocabulary.build(zh_chars)
 word_vocab = Vocabulary.build(zh_words)
 n_char_tokens = int(zh_chars.row_lengths().numpy().sum())
 n_word_tokens = sum(len(w) for w in zh_words)
-md_table(
+show_table(
     ["tokens are", "vocabulary (with 2 specials)", "tokens per review", "characters per token"],
     [
         ["characters", len(char_vocab), f"{n_char_tokens / len(zh_texts):.1f}", "1.00"],
@@ -697,7 +682,7 @@ rec.metric("mr_val_accuracy_by_epoch", history.history["val_accuracy"])
 weights = model.layers[-1].kernel.numpy()[:, 0]
 ngrams = vectorizer.get_vocabulary()
 order = np.argsort(weights)
-md_table(
+show_table(
     ["most positive", "weight", "most negative", "weight"],
     [
         [ngrams[p], f"{weights[p]:+.2f}", ngrams[n], f"{weights[n]:+.2f}"]
@@ -717,7 +702,7 @@ predicted = (probabilities >= 0.5).astype(int)
 assert abs(np.mean(predicted == test_labels) - test_accuracy) < 1e-6
 wrong = np.flatnonzero(predicted != test_labels)
 most_sure_wrong = wrong[np.argsort(-np.abs(probabilities[wrong] - 0.5))][:4]
-md_table(
+show_table(
     ["", "p(positive)", "true", "sentence"],
     [
         ["first", f"{probabilities[i]:.2f}", "pos" if test_labels[i] else "neg", test_texts[i]]
@@ -794,7 +779,7 @@ modules = {
     for info in pkgutil.iter_modules(nlpbook.__path__)
     if not info.name.startswith("_")
 }
-md_table(
+show_table(
     ["module", "kind", "what it is (first line of its docstring)"],
     [
         [
@@ -936,7 +921,7 @@ def human(n):
     return f"{n / 1e9:.3g}B" if n >= 1e9 else f"{n / 1e6:.3g}M"
 
 
-md_table(
+show_table(
     ["model", "first public", "organisation", "parameters", "family", "source"],
     [
         [m, f"{y}-{mo:02d}", org, (human(lo) + " – " if lo else "") + human(hi), fam, cite]
@@ -1098,7 +1083,7 @@ for name, (config, stated) in CONFIGS.items():
     error = abs(counted - stated) / stated
     worst = max(worst, error)
     rows.append([name, f"{counted:,}", human(stated), f"{error:.1%}", f"{share:.0%}"])
-md_table(["model", "counted", "stated", "difference", "share in 12·L·d²"], rows)
+show_table(["model", "counted", "stated", "difference", "share in 12·L·d²"], rows)
 assert worst < 0.02, worst
 rec.metric("param_count_max_relative_error", worst)
 
@@ -1135,7 +1120,7 @@ rec.metric("examples_shown", shown)
 rec.metric("examples_shown_total", sum(shown.values()))
 path = rec.save()
 summary = {k: v for k, v in rec.metrics.items() if not isinstance(v, (list, dict))}
-md_table(
+show_table(
     ["metric", "value"],
     [[k, f"{v:.4f}" if isinstance(v, float) else v] for k, v in summary.items()],
 )

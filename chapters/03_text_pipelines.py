@@ -51,9 +51,9 @@ import keras
 import matplotlib.pyplot as plt
 import numpy as np
 import tensorflow as tf
-from IPython.display import Markdown, display
 
 from nlpbook import datasets, pipelines, results, runtime, text
+from nlpbook.display import show_table
 
 print(runtime.setup(seed=0))
 
@@ -79,20 +79,6 @@ SEQ_LEN = 64  # language-model window
 
 # %%
 rec = results.Recorder("03_text_pipelines")
-
-
-def show_table(headers, rows):
-    """Display rows as a Markdown table (numbers with 3 significant digits)."""
-
-    def cell(v):
-        if isinstance(v, float):
-            return f"{v:.3g}" if abs(v) < 1000 else f"{v:,.0f}"
-        s = str(v).replace("|", "\\|").replace("\n", "⏎")
-        return s.replace("<", "&lt;").replace(">", "&gt;")
-
-    lines = ["| " + " | ".join(cell(h) for h in headers) + " |", "|" + " --- |" * len(headers)]
-    lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in rows]
-    display(Markdown("\n".join(lines)))
 
 
 def strings(t):

@@ -380,20 +380,3 @@ def load_msra_ner() -> dict[str, list[tuple[list[str], list[str]]]]:
             raise DatasetError(f"dh_msra.txt: a line is not 'char<TAB>tag' in {block[:40]!r}")
         sentences.append((fields[0::2], fields[1::2]))
     return {"train": sentences[:50658], "test": sentences[50658:]}
-
-
-__all__ = [
-    "load_chinese_reviews",
-    "load_chnsenticorp",
-    "load_conll2003",
-    "load_imdb",
-    "load_mr_polarity",
-    "load_msra_ner",
-    "load_multi30k",
-    "load_peoples_daily",
-    "load_ptb",
-    "load_squad_dev",
-    "load_tatoeba",
-    "load_tinyshakespeare",
-    "load_ud_english_lines",
-]
