@@ -286,19 +286,9 @@ def clean(texts):
     return strings(text.normalize(texts, lowercase=False))
 
 
-class WordLevel:
-    """A chapter helper: a rule-based tokenizer plus a Vocabulary, with encode/decode."""
-
-    def __init__(self, tokenizer, train, joiner=" "):
-        self.tokenizer, self.joiner = tokenizer, joiner
-        self.vocab = text.Vocabulary.build(tokenizer.tokenize(train), min_count=MIN_COUNT)
-        self.vocab_size, self.unk_id = len(self.vocab), self.vocab.unk_id
-
-    def encode(self, texts):
-        return self.vocab.lookup(self.tokenizer.tokenize(texts))
-
-    def decode(self, ids):
-        return tf.strings.reduce_join(self.vocab.to_tokens(ids), axis=-1, separator=self.joiner)
+def word_level(tokenizer, train, joiner=" "):
+    """Rule-based pieces + a vocabulary of those seen at least MIN_COUNT times."""
+    return text.WordLevelTokenizer.train(tokenizer, train, min_count=MIN_COUNT, joiner=joiner)
 
 
 splits = {name: (clean(tr), clean(te)) for name, (tr, te) in corpora.items()}
@@ -318,16 +308,16 @@ tokenizers = {}  # (corpus, tokenizer name) -> object with encode, decode, vocab
 for name, (train, _) in splits.items():
     zh = name == "Chinese reviews"
     tk = {
-        "whitespace": WordLevel(text.WhitespaceTokenizer(), train),
-        "unicode-script": WordLevel(text.UnicodeScriptTokenizer(), train),
-        "character": WordLevel(
+        "whitespace": word_level(text.WhitespaceTokenizer(), train),
+        "unicode-script": word_level(text.UnicodeScriptTokenizer(), train),
+        "character": word_level(
             text.CJKCharTokenizer() if zh else text.CharTokenizer(keep_whitespace=True),
             train,
             joiner="",
         ),
     }
     if zh:
-        tk["jieba"] = timed((name, "jieba"), lambda tr=train: WordLevel(text.JiebaTokenizer(), tr))
+        tk["jieba"] = timed((name, "jieba"), lambda tr=train: word_level(text.JiebaTokenizer(), tr))
     size = SUBWORD_VOCAB["zh" if zh else "en"]
     tk["WordPiece"] = timed(
         (name, "WordPiece"),
@@ -359,8 +349,8 @@ for name, (_, test) in splits.items():
     for (corpus, tname), tok in tokenizers.items():
         if corpus != name or tname == "bytes":
             continue
-        if isinstance(tok, WordLevel):
-            pieces = strings(tok.vocab.to_tokens(tok.encode(example)))
+        if isinstance(tok, text.WordLevelTokenizer):
+            pieces = strings(tok.vocabulary.to_tokens(tok.encode(example)))
         else:
             pieces = strings(tok.tokenize(example))
         print(f"{tname:>22}: {' | '.join(pieces[:14])}{' …' if len(pieces) > 14 else ''}")
@@ -383,7 +373,7 @@ UNKNOWN = {"WordPieceTokenizer": "[UNK]", "SentencePieceTokenizer": "<unk>"}
 
 def unknown_id(tok):
     """The id a tokenizer gives to pieces it cannot represent (None: it has none)."""
-    if isinstance(tok, WordLevel):
+    if isinstance(tok, text.WordLevelTokenizer):
         return tok.unk_id
     name = UNKNOWN.get(type(tok).__name__)
     return None if name is None else tok.token_to_id(name)
@@ -513,11 +503,14 @@ print(
 # %%
 fig, axes = plt.subplots(1, 3, figsize=(15, 3.8))
 for ax, name in zip(axes, splits, strict=True):
+    # log-spaced bins on a log axis: tokenizers differ by factors, not by offsets
+    longest = max(m(name, t, "lengths").max() for t in ("bytes", "character") if (name, t) in table)
+    bins = np.geomspace(1, longest + 1, 40)
     for tname in ("character", "jieba", "WordPiece", "SentencePiece-unigram", "bytes"):
         if (name, tname) in table:
             lengths = m(name, tname, "lengths")
-            ax.hist(lengths, bins=40, histtype="step", linewidth=1.5, label=tname, log=False)
-    ax.set(title=name, xlabel="tokens per text", ylabel="texts")
+            ax.hist(lengths + 1, bins=bins, histtype="step", linewidth=1.5, label=tname)
+    ax.set(title=name, xlabel="tokens per text (log scale)", ylabel="texts", xscale="log")
     ax.legend(fontsize=8)
 plt.tight_layout()
 plt.show()
@@ -535,7 +528,7 @@ plt.show()
 
 # %%
 wp = tokenizers[("PTB", "WordPiece")]
-known = tokenizers[("PTB", "whitespace")].vocab
+known = tokenizers[("PTB", "whitespace")].vocabulary
 unknown_words = [w for line in splits["PTB"][1] for w in line.split() if w not in known]
 for word in [w for w in dict.fromkeys(unknown_words) if len(w) >= 8][:6]:
     print(f"{word:>20} -> {' '.join(strings(wp.tokenize(word)))}")
@@ -551,7 +544,7 @@ for word in [w for w in dict.fromkeys(unknown_words) if len(w) >= 8][:6]:
 # %%
 ptb_words = tokenizers[("PTB", "whitespace")]
 vectorize = keras.layers.TextVectorization(
-    standardize=None, split="whitespace", vocabulary=ptb_words.vocab.tokens[2:]
+    standardize=None, split="whitespace", vocabulary=ptb_words.vocabulary.tokens[2:]
 )
 ptb_test = splits["PTB"][1]
 ours = ptb_words.encode(ptb_test)

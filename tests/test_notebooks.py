@@ -46,3 +46,16 @@ def test_execute_requires_results(tmp_path):
 def test_find_chapter_errors_name_the_known_chapters():
     with pytest.raises(ValueError, match="no single chapter matches 'zz'"):
         notebooks.find_chapter("zz")
+
+
+def test_figures_reach_the_executed_notebook(tmp_path, monkeypatch):
+    monkeypatch.setenv("MPLBACKEND", "agg")  # as in a test run: must not reach the kernel
+    nb = _notebook(
+        tmp_path / "95_plot.ipynb",
+        "import matplotlib.pyplot as plt\nplt.plot([1, 2, 3])\nplt.show()",
+        "from nlpbook import results\nresults.Recorder('95_plot').save()",
+    )
+    notebooks.execute(nb, timeout=120, results_dir=tmp_path / "res")
+    executed = nbformat.read(tmp_path / "res" / "executed" / "95_plot.ipynb", as_version=4)
+    kinds = [set(o.get("data", {})) for o in executed.cells[0].outputs]
+    assert any("image/png" in k for k in kinds), kinds

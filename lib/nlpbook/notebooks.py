@@ -108,7 +108,9 @@ def execute(
     env.update(
         NLPBOOK_QUICK="1" if quick else "0",
         NLPBOOK_RESULTS=str(out_dir),
-        MPLBACKEND="agg",
+        # figures go into the executed notebook as they would in JupyterLab (a test run's
+        # MPLBACKEND=agg would otherwise reach the kernel and drop them)
+        MPLBACKEND="module://matplotlib_inline.backend_inline",
         PYTHONUNBUFFERED="1",
         **(extra_env or {}),
     )

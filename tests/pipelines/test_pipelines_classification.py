@@ -126,7 +126,7 @@ def test_text_vectorization_same_eagerly_and_inside_map(corpus):
     )
     for ids, labels in ds:
         for row, i in zip(ids.numpy(), labels.numpy(), strict=True):
-            eager = vectorize(tf.constant([texts[i]])).numpy()[0]
+            eager = keras.ops.convert_to_numpy(vectorize(tf.constant([texts[i]])))[0]
             eager = eager[eager != 0]
             np.testing.assert_array_equal(row[: len(eager)], eager)
             assert not row[len(eager) :].any()

@@ -48,6 +48,9 @@ def token_stream(
     pieces = []
     for start in range(0, len(texts), chunk_size):
         ids = encode(tf.constant(texts[start : start + chunk_size]))
+        if not isinstance(ids, (tf.Tensor, tf.RaggedTensor)) and hasattr(ids, "__array__"):
+            # Keras preprocessing layers called eagerly return the backend's arrays (JAX, torch)
+            ids = tf.convert_to_tensor(np.asarray(ids))
         if isinstance(ids, tf.Tensor) and ids.shape.rank == 2:
             ids = tf.RaggedTensor.from_tensor(ids, padding=0)
         if not isinstance(ids, tf.RaggedTensor):

@@ -7,7 +7,8 @@ the one place that does it), and works eagerly, in ``tf.function`` and in
 
 Tokenizers share one interface (:class:`Tokenizer`): ``tokenize(texts)`` gives string pieces,
 a ``tf.RaggedTensor`` ``(batch, None)`` for a batch or a ``tf.Tensor`` ``(None,)`` for one text.
-Those with a fixed vocabulary (:class:`SubwordTokenizer`: WordPiece, SentencePiece, bytes) add
+Those with a fixed vocabulary (:class:`SubwordTokenizer`: WordPiece, SentencePiece, bytes,
+and word-level ids from :class:`WordLevelTokenizer`) add
 ``encode`` (int32 ids), ``decode``, ``vocab_size``, ``id_to_token``, ``token_to_id``,
 ``save``/``load``.
 
@@ -22,6 +23,7 @@ Those with a fixed vocabulary (:class:`SubwordTokenizer`: WordPiece, SentencePie
 ``SentencePieceTokenizer`` unigram/BPE subwords, trained with sentencepiece
 ``ByteTokenizer``          UTF-8 bytes, 256 ids, no unknowns
 ``Vocabulary``             word-level vocabulary: counts, ids, TF look-up table
+``WordLevelTokenizer``     a rule-based tokenizer + a Vocabulary: encode/decode word ids
 =========================  ===============================================================
 """
 
@@ -33,6 +35,7 @@ from nlpbook.text.normalize import normalize
 from nlpbook.text.sentencepiece import SentencePieceTokenizer
 from nlpbook.text.tokenizers import CharTokenizer, UnicodeScriptTokenizer, WhitespaceTokenizer
 from nlpbook.text.vocab import Vocabulary
+from nlpbook.text.wordlevel import WordLevelTokenizer
 from nlpbook.text.wordpiece import WordPieceTokenizer
 
 __all__ = [
@@ -46,6 +49,7 @@ __all__ = [
     "UnicodeScriptTokenizer",
     "Vocabulary",
     "WhitespaceTokenizer",
+    "WordLevelTokenizer",
     "WordPieceTokenizer",
     "as_text",
     "iter_texts",
