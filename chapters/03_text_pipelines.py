@@ -548,7 +548,8 @@ vectorize = keras.layers.TextVectorization(
 )
 ptb_test = splits["PTB"][1]
 ours = ptb_words.encode(ptb_test)
-theirs = tf.cast(vectorize(tf.constant(ptb_test)), tf.int32)  # dense (int64), padded with 0
+# eager Keras layers return the backend's arrays (TF, JAX or torch): convert to compare
+theirs = tf.constant(keras.ops.convert_to_numpy(vectorize(tf.constant(ptb_test))), tf.int32)
 same_eager = bool(tf.reduce_all(ours.to_tensor(shape=theirs.shape) == theirs))
 
 ds = pipelines.text_classification_dataset(
