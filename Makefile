@@ -19,8 +19,9 @@ $(STAMP): pyproject.toml
 	$(PY) -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (nlpbook)" >/dev/null
 	@touch $@
 
+# --allow-root only where make runs as root (containers), where JupyterLab refuses otherwise
 lab: $(STAMP)
-	$(VENV)/bin/jupyter lab --notebook-dir=chapters
+	$(VENV)/bin/jupyter lab --notebook-dir=chapters $(if $(filter 0,$(shell id -u)),--allow-root,)
 
 test: $(STAMP)
 	$(PY) -m pytest $(PYTEST_ARGS)
