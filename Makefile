@@ -2,6 +2,7 @@
 # make test      set up .venv if needed, then run every test, chapter runs included
 # make chapters  execute every chapter headless (quick mode; FULL=1 for the real experiments)
 # make gpu-test  the GPU-marked tests only (on a machine with a GPU)
+# make test-backends  the library tests under the JAX and PyTorch backends (installs them)
 
 PYTHON ?= python3
 VENV   ?= .venv
@@ -9,7 +10,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 PYTEST_ARGS ?=
 
-.PHONY: lab test chapters gpu-test lint clean
+.PHONY: lab test chapters gpu-test test-backends lint clean
 
 # Reinstall only when the dependency list changes; the install is editable, so code edits need none.
 $(STAMP): pyproject.toml
@@ -31,6 +32,12 @@ chapters: $(STAMP)
 
 gpu-test: $(STAMP)
 	$(PY) -m pytest -m gpu $(PYTEST_ARGS)
+
+# Every layer, metric and optimizer uses keras.ops, so the suite must pass on each backend.
+test-backends: $(STAMP)
+	$(PY) -m pip install --quiet -e ".[jax]" "torch>=2.2"
+	KERAS_BACKEND=jax $(PY) -m pytest -m "not chapter" $(PYTEST_ARGS)
+	KERAS_BACKEND=torch $(PY) -m pytest -m "not chapter" $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check lib tests chapters

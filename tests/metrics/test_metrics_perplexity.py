@@ -4,11 +4,6 @@ The file runs on whichever Keras backend is active; ``test_other_backends`` re-r
 JAX and PyTorch in subprocesses (skipped where the backend is not installed).
 """
 
-import importlib.util
-import os
-import subprocess
-import sys
-
 import keras
 import numpy as np
 import pytest
@@ -149,24 +144,3 @@ def test_bad_arguments():
         Perplexity(mask_token_id="0")
     with pytest.raises(ValueError, match="one more axis"):
         Perplexity().update_state(np.zeros((2, 3), "int32"), np.zeros((2, 3)))
-
-
-OTHERS = [b for b in ("tensorflow", "jax", "torch") if b != keras.backend.backend()]
-
-
-@pytest.mark.slow
-@pytest.mark.skipif(bool(os.environ.get("_NLPBOOK_NESTED")), reason="already a nested run")
-@pytest.mark.parametrize("backend", OTHERS)
-def test_other_backends(backend):
-    if importlib.util.find_spec(backend) is None:
-        pytest.skip(f"the {backend} backend is not installed")
-    env = {**os.environ, "KERAS_BACKEND": backend, "_NLPBOOK_NESTED": "1"}
-    run = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", __file__],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
-    assert " passed" in run.stdout and " failed" not in run.stdout
