@@ -96,14 +96,17 @@ def _check_fit_step(model, inputs, outputs):
         raise AssertionError("one fit step changed no trainable weight (no gradient flows?)")
 
 
-def _check_mixed_precision(layer_cls, config, layer, inputs, call_kwargs, reference, atol):
+def _check_mixed_precision(
+    layer_cls, config, layer, inputs, call_kwargs, reference, atol, output_dtype
+):
     mixed = layer_cls.from_config({**config, "dtype": "mixed_bfloat16"})
     mixed(*inputs, **call_kwargs)  # build
     mixed.set_weights(layer.get_weights())
     outputs = mixed(*inputs, **call_kwargs)
     for out in outputs if isinstance(outputs, (list, tuple)) else [outputs]:
-        if "float" in str(out.dtype) and "bfloat16" not in str(out.dtype):
-            raise AssertionError(f"under mixed_bfloat16 the output is {out.dtype}, not bfloat16")
+        dtype = keras.backend.standardize_dtype(out.dtype)
+        if "float" in dtype and dtype != output_dtype:
+            raise AssertionError(f"under mixed_bfloat16 the output is {dtype}, not {output_dtype}")
     for weight in mixed.weights:
         if weight.trainable and weight.dtype != "float32":
             raise AssertionError(f"under mixed_bfloat16 variable {weight.path} is {weight.dtype}")
@@ -128,6 +131,7 @@ def run_layer_test(
     run_mixed_precision: bool = True,
     atol: float = 1e-5,
     bfloat16_atol: float = 5e-2,
+    mixed_output_dtype: str = "bfloat16",
 ) -> None:
     """Check the contract of a Keras layer; raise ``AssertionError`` naming what broke.
 
@@ -144,6 +148,8 @@ def run_layer_test(
         run_mixed_precision: run under ``mixed_bfloat16`` with the same weights.
         atol: tolerance for equal outputs (eager vs symbolic vs reloaded).
         bfloat16_atol: tolerance between the bfloat16 and float32 outputs.
+        mixed_output_dtype: the float outputs' dtype under ``mixed_bfloat16``; ``"float32"``
+            for a model whose last layer computes in float32 on purpose (a softmax head).
     """
     if not (inspect.isclass(layer_cls) and issubclass(layer_cls, keras.layers.Layer)):
         raise TypeError(f"layer_cls must be a keras Layer class. Received: {layer_cls!r}")
@@ -194,7 +200,14 @@ def run_layer_test(
 
     if run_mixed_precision:
         _check_mixed_precision(
-            layer_cls, config, layer, inputs, call_kwargs, eager_np, bfloat16_atol
+            layer_cls,
+            config,
+            layer,
+            inputs,
+            call_kwargs,
+            eager_np,
+            bfloat16_atol,
+            mixed_output_dtype,
         )
 
     if run_training:

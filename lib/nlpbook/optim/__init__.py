@@ -13,6 +13,18 @@ Example:
 from nlpbook.optim.adagrad import Adagrad
 from nlpbook.optim.adam import Adam
 from nlpbook.optim.rmsprop import RMSprop
+from nlpbook.optim.schedules import WarmupCosine
 from nlpbook.optim.sgd import SGD
+from nlpbook.optim.surfaces import QuadraticBowl, Rosenbrock, Surface, trajectory
 
-__all__ = ["SGD", "Adagrad", "RMSprop", "Adam"]
+__all__ = [
+    "SGD",
+    "Adagrad",
+    "RMSprop",
+    "Adam",
+    "WarmupCosine",
+    "Surface",
+    "Rosenbrock",
+    "QuadraticBowl",
+    "trajectory",
+]
