@@ -126,6 +126,14 @@ class FeedForwardLM(keras.Model):
             else None
         )
 
+    def build(self, input_shape):
+        flat = (input_shape[0], self.context_size * self.embedding_dim)
+        self.embedding.build(input_shape)
+        self.hidden.build(flat)
+        self.output_layer.build((input_shape[0], self.hidden_dim))
+        if self.direct_layer is not None:
+            self.direct_layer.build(flat)
+
     def call(self, inputs, training=None):
         _check_ids(inputs, 2, "FeedForwardLM")
         x = self.embedding(inputs)  # (batch, context, embedding_dim)
@@ -254,6 +262,14 @@ class RecurrentLM(keras.Model):
             for i in range(self.num_layers + 1)
         ]
         self.output_layer = layers.Dense(vocab_size, dtype="float32", name="output")
+
+    def build(self, input_shape):
+        self.embedding.build(input_shape)
+        shape = (*input_shape[:2], self.embedding_dim)
+        for rnn in self.rnns:
+            rnn.build(shape)
+            shape = (*input_shape[:2], self.hidden_dim)
+        self.output_layer.build(shape)
 
     def call(self, inputs, initial_state=None, return_state=False, training=None):
         _check_ids(inputs, 2, "RecurrentLM")
