@@ -1,4 +1,4 @@
-"""The library's dependency direction: datasets → text → pipelines → layers → models.
+"""The library's dependency direction: datasets → text → pipelines → layers → generation → models.
 
 A module may import from its own layer and the ones to its left, never from one to its
 right (so a tokenizer can never depend on a model, and data code stays usable on its own).
@@ -11,7 +11,8 @@ import pytest
 
 import nlpbook
 
-LAYERS = ["datasets", "text", "pipelines", "layers", "models"]
+# generation drives any step function and knows no model, so models may use it
+LAYERS = ["datasets", "text", "pipelines", "layers", "generation", "models"]
 ROOT = Path(nlpbook.__file__).parent
 
 
