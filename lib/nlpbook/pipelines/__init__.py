@@ -6,6 +6,8 @@ prefetches. Token id 0 is padding everywhere; encoders must emit ids ``>= 1``.
 
 - ``text_classification_dataset``: texts + labels → ``(ids (batch, time), labels (batch,))``.
 - ``language_model_dataset`` / ``token_stream``: a token stream → ``(inputs, targets)`` windows.
+- ``translation_dataset``: sentence pairs → ``((source, BOS + target), target + EOS)``,
+  each side padded on its own.
 - ``padded_batches``, ``quantile_boundaries``, ``padding_fraction``: padding and bucketing.
 - ``measure_throughput``: examples/s and tokens/s of a pipeline.
 """
@@ -13,6 +15,7 @@ prefetches. Token id 0 is padding everywhere; encoders must emit ids ``>= 1``.
 from nlpbook.pipelines.bucketing import padded_batches, padding_fraction, quantile_boundaries
 from nlpbook.pipelines.classification import text_classification_dataset
 from nlpbook.pipelines.language_model import language_model_dataset, token_stream
+from nlpbook.pipelines.seq2seq import translation_dataset
 from nlpbook.pipelines.throughput import measure_throughput
 
 __all__ = [
@@ -23,4 +26,5 @@ __all__ = [
     "quantile_boundaries",
     "text_classification_dataset",
     "token_stream",
+    "translation_dataset",
 ]
