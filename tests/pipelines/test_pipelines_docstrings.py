@@ -7,10 +7,19 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from nlpbook.pipelines import bucketing, classification, language_model, seq2seq, throughput
+from nlpbook.pipelines import (
+    bucketing,
+    classification,
+    language_model,
+    seq2seq,
+    throughput,
+    word2vec,
+)
 
 
-@pytest.mark.parametrize("module", [bucketing, classification, language_model, seq2seq, throughput])
+@pytest.mark.parametrize(
+    "module", [bucketing, classification, language_model, seq2seq, throughput, word2vec]
+)
 def test_docstring_examples(module):
     result = doctest.testmod(module, extraglobs={"keras": keras, "np": np, "tf": tf})
     assert result.attempted > 0

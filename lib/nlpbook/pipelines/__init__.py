@@ -8,6 +8,8 @@ prefetches. Token id 0 is padding everywhere; encoders must emit ids ``>= 1``.
 - ``language_model_dataset`` / ``token_stream``: a token stream → ``(inputs, targets)`` windows.
 - ``translation_dataset``: sentence pairs → ``((source, BOS + target), target + EOS)``,
   each side padded on its own.
+- ``word2vec_dataset``: sentences → skip-gram or CBOW examples with a dynamic window,
+  subsampling (``keep_probabilities``) and negatives (``noise_distribution``).
 - ``padded_batches``, ``quantile_boundaries``, ``padding_fraction``: padding and bucketing.
 - ``measure_throughput``: examples/s and tokens/s of a pipeline.
 """
@@ -17,14 +19,18 @@ from nlpbook.pipelines.classification import text_classification_dataset
 from nlpbook.pipelines.language_model import language_model_dataset, token_stream
 from nlpbook.pipelines.seq2seq import translation_dataset
 from nlpbook.pipelines.throughput import measure_throughput
+from nlpbook.pipelines.word2vec import keep_probabilities, noise_distribution, word2vec_dataset
 
 __all__ = [
+    "keep_probabilities",
     "language_model_dataset",
     "measure_throughput",
+    "noise_distribution",
     "padded_batches",
     "padding_fraction",
     "quantile_boundaries",
     "text_classification_dataset",
     "token_stream",
     "translation_dataset",
+    "word2vec_dataset",
 ]
