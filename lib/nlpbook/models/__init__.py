@@ -4,9 +4,38 @@
 ``FeedForwardLM``      Bengio et al.'s neural probabilistic LM over a fixed context window
 ``RecurrentLM``        embedding, stacked LSTM/GRU/SimpleRNN layers, softmax
 ``stream_perplexity``  perplexity of a neural LM on a continuous token stream
+``BagOfNgramsClassifier``  TF-IDF unigrams + bigrams of token ids, logistic regression
+``KimCNN``             Kim's (2014) CNN for sentences: filters 3/4/5, max-over-time pooling
+``RecurrentClassifier``  (bidirectional) LSTM/GRU or any recurrent layer, then softmax
+``TransformerClassifier``  small Transformer encoder (keras MultiHeadAttention), mean-pooled
+``string_input_classifier``  TextVectorization + classifier: one model from raw strings
+``pretrained_embedding_matrix``  embedding rows from pretrained word vectors (GloVe)
+``SkipGram``, ``CBOW``  word2vec with negative sampling
 """
 
+from nlpbook.models.classifiers import (
+    BagOfNgramsClassifier,
+    KimCNN,
+    RecurrentClassifier,
+    TransformerClassifier,
+    pretrained_embedding_matrix,
+    string_input_classifier,
+)
 from nlpbook.models.ngram import NGramLM
 from nlpbook.models.nnlm import FeedForwardLM, RecurrentLM, stream_perplexity
+from nlpbook.models.word2vec import CBOW, SkipGram
 
-__all__ = ["FeedForwardLM", "NGramLM", "RecurrentLM", "stream_perplexity"]
+__all__ = [
+    "CBOW",
+    "BagOfNgramsClassifier",
+    "FeedForwardLM",
+    "KimCNN",
+    "NGramLM",
+    "RecurrentClassifier",
+    "RecurrentLM",
+    "SkipGram",
+    "TransformerClassifier",
+    "pretrained_embedding_matrix",
+    "stream_perplexity",
+    "string_input_classifier",
+]

@@ -1,0 +1,134 @@
+r"""Word2vec with negative sampling: skip-gram and CBOW as Keras models.
+
+Each word has two vectors: an input vector :math:`v_w` (the ``words`` embedding, the one kept
+as "the" word vector) and an output vector :math:`u_w` (the ``contexts`` embedding). For an
+example with true word :math:`o` and :math:`k` noise words :math:`n_1 \dots n_k` drawn from
+the unigram distribution to the 3/4 (``nlpbook.pipelines.word2vec_dataset``), negative
+sampling (Mikolov et al. 2013b, eq. 4) maximises
+
+.. math::  \log\sigma(u_o^\top h) + \sum_{i=1}^{k} \log\sigma(-u_{n_i}^\top h)
+
+where :math:`h = v_c` for skip-gram (the centre word predicts each context word) and
+:math:`h` is the mean of the context words' input vectors for CBOW (the context predicts the
+centre). The models return the :math:`1 + k` scores :math:`u^\top h`; binary cross-entropy
+from logits against the labels ``[1, 0, …, 0]`` is the negated objective (Keras averages it
+over the :math:`1 + k` candidates, which only rescales the learning rate).
+
+Initialisation follows the word2vec C code: input vectors uniform in
+:math:`\pm 0.5 / \text{dim}`, output vectors zero.
+"""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+from keras import layers, ops
+
+
+def _check_int(name: str, value, minimum: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
+        raise ValueError(f"{name} must be an int >= {minimum}. Received: {name}={value!r}")
+    return int(value)
+
+
+class _Word2Vec(keras.Model):
+    def __init__(self, vocab_size, dim=100, **kwargs):
+        super().__init__(**kwargs)
+        self.vocab_size = _check_int("vocab_size", vocab_size, 2)
+        self.dim = _check_int("dim", dim, 1)
+        limit = 0.5 / self.dim
+        self.words = layers.Embedding(
+            self.vocab_size,
+            self.dim,
+            embeddings_initializer=keras.initializers.RandomUniform(-limit, limit),
+            dtype=self.dtype_policy,
+            name="words",
+        )
+        self.contexts = layers.Embedding(
+            self.vocab_size,
+            self.dim,
+            embeddings_initializer="zeros",
+            dtype=self.dtype_policy,
+            name="contexts",
+        )
+
+    def build(self, input_shape):
+        self.words.build((None,))
+        self.contexts.build((None,))
+
+    def _scores(self, h, candidates):
+        if len(candidates.shape) != 2:
+            raise ValueError(f"candidates must be (batch, 1 + k) ids. Received {candidates.shape}")
+        u = self.contexts(candidates)  # (batch, 1 + k, dim)
+        return ops.einsum("bd,bkd->bk", h, u)  # (batch, 1 + k)
+
+    @property
+    def vectors(self) -> np.ndarray:
+        """The word vectors (input embeddings), ``(vocab_size, dim)``, row 0 for padding."""
+        return np.asarray(ops.convert_to_numpy(self.words.embeddings))
+
+    def get_config(self):
+        return {**super().get_config(), "vocab_size": self.vocab_size, "dim": self.dim}
+
+
+@keras.saving.register_keras_serializable(package="nlpbook")
+class SkipGram(_Word2Vec):
+    """Skip-gram with negative sampling: the centre word scores its context and noise words.
+
+    Args:
+        vocab_size: number of ids (id 0 pads and is never trained on).
+        dim: vector size.
+
+    Call arguments:
+        inputs: ``(centres, candidates)``: int ids ``(batch,)`` and ``(batch, 1 + k)``, the
+            true context word first.
+
+    Returns:
+        Scores ``u_candidate · v_centre``, ``(batch, 1 + k)`` (logits of "is a real context").
+
+    Example:
+        >>> sg = SkipGram(vocab_size=10, dim=4)
+        >>> tuple(sg((np.array([1, 2]), np.array([[3, 4, 5], [6, 7, 8]]))).shape)
+        (2, 3)
+
+    References:
+        Mikolov, Sutskever, Chen, Corrado, Dean (2013), *Distributed Representations of
+        Words and Phrases and their Compositionality*, NeurIPS.
+    """
+
+    def call(self, inputs):
+        centres, candidates = inputs
+        if len(centres.shape) != 1:
+            raise ValueError(f"SkipGram centres must be (batch,) ids. Received {centres.shape}")
+        return self._scores(self.words(centres), candidates)
+
+
+@keras.saving.register_keras_serializable(package="nlpbook")
+class CBOW(_Word2Vec):
+    """Continuous bag of words with negative sampling: the mean context vector scores words.
+
+    Args:
+        vocab_size: number of ids (id 0 pads: padded context slots are left out of the mean).
+        dim: vector size.
+
+    Call arguments:
+        inputs: ``(contexts, candidates)``: int ids ``(batch, 2 * window)`` padded with 0, and
+            ``(batch, 1 + k)`` with the true centre word first.
+
+    Returns:
+        Scores ``u_candidate · mean(v_context)``, ``(batch, 1 + k)``.
+
+    Example:
+        >>> cbow = CBOW(vocab_size=10, dim=4)
+        >>> tuple(cbow((np.array([[1, 2, 0, 0]]), np.array([[3, 4, 5]]))).shape)
+        (1, 3)
+    """
+
+    def call(self, inputs):
+        contexts, candidates = inputs
+        if len(contexts.shape) != 2:
+            raise ValueError(f"CBOW contexts must be (batch, slots) ids. Received {contexts.shape}")
+        mask = ops.cast(ops.not_equal(contexts, 0), self.compute_dtype)[..., None]
+        total = ops.sum(self.words(contexts) * mask, axis=1)  # (batch, dim)
+        h = total / ops.maximum(ops.sum(mask, axis=1), 1.0)
+        return self._scores(h, candidates)
