@@ -10,6 +10,7 @@ import tensorflow as tf
 from nlpbook.pipelines import (
     bucketing,
     classification,
+    cooccurrence,
     language_model,
     seq2seq,
     throughput,
@@ -18,7 +19,8 @@ from nlpbook.pipelines import (
 
 
 @pytest.mark.parametrize(
-    "module", [bucketing, classification, language_model, seq2seq, throughput, word2vec]
+    "module",
+    [bucketing, classification, cooccurrence, language_model, seq2seq, throughput, word2vec],
 )
 def test_docstring_examples(module):
     result = doctest.testmod(module, extraglobs={"keras": keras, "np": np, "tf": tf})

@@ -11,6 +11,7 @@
 ``string_input_classifier``  TextVectorization + classifier: one model from raw strings
 ``pretrained_embedding_matrix``  embedding rows from pretrained word vectors (GloVe)
 ``SkipGram``, ``CBOW``  word2vec with negative sampling
+``GloVe``, ``GloVeLoss``  GloVe's log-bilinear model and its weighted least-squares loss
 """
 
 from nlpbook.models.classifiers import (
@@ -21,6 +22,7 @@ from nlpbook.models.classifiers import (
     pretrained_embedding_matrix,
     string_input_classifier,
 )
+from nlpbook.models.glove import GloVe, GloVeLoss
 from nlpbook.models.ngram import NGramLM
 from nlpbook.models.nnlm import FeedForwardLM, RecurrentLM, stream_perplexity
 from nlpbook.models.word2vec import CBOW, SkipGram
@@ -29,6 +31,8 @@ __all__ = [
     "CBOW",
     "BagOfNgramsClassifier",
     "FeedForwardLM",
+    "GloVe",
+    "GloVeLoss",
     "KimCNN",
     "NGramLM",
     "RecurrentClassifier",

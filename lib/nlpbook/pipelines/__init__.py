@@ -10,18 +10,22 @@ prefetches. Token id 0 is padding everywhere; encoders must emit ids ``>= 1``.
   each side padded on its own.
 - ``word2vec_dataset``: sentences → skip-gram or CBOW examples with a dynamic window,
   subsampling (``keep_probabilities``) and negatives (``noise_distribution``).
+- ``cooccurrence_matrix``, ``glove_dataset``: GloVe's distance-weighted counts and their batches.
 - ``padded_batches``, ``quantile_boundaries``, ``padding_fraction``: padding and bucketing.
 - ``measure_throughput``: examples/s and tokens/s of a pipeline.
 """
 
 from nlpbook.pipelines.bucketing import padded_batches, padding_fraction, quantile_boundaries
 from nlpbook.pipelines.classification import text_classification_dataset
+from nlpbook.pipelines.cooccurrence import cooccurrence_matrix, glove_dataset
 from nlpbook.pipelines.language_model import language_model_dataset, token_stream
 from nlpbook.pipelines.seq2seq import translation_dataset
 from nlpbook.pipelines.throughput import measure_throughput
 from nlpbook.pipelines.word2vec import keep_probabilities, noise_distribution, word2vec_dataset
 
 __all__ = [
+    "cooccurrence_matrix",
+    "glove_dataset",
     "keep_probabilities",
     "language_model_dataset",
     "measure_throughput",
