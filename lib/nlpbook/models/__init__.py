@@ -12,6 +12,7 @@
 ``pretrained_embedding_matrix``  embedding rows from pretrained word vectors (GloVe)
 ``SkipGram``, ``CBOW``  word2vec with negative sampling
 ``GloVe``, ``GloVeLoss``  GloVe's log-bilinear model and its weighted least-squares loss
+``FastTextSkipGram``   FastText: word + character n-gram vectors, trained skip-gram style
 """
 
 from nlpbook.models.classifiers import (
@@ -22,6 +23,7 @@ from nlpbook.models.classifiers import (
     pretrained_embedding_matrix,
     string_input_classifier,
 )
+from nlpbook.models.fasttext import FastTextSkipGram
 from nlpbook.models.glove import GloVe, GloVeLoss
 from nlpbook.models.ngram import NGramLM
 from nlpbook.models.nnlm import FeedForwardLM, RecurrentLM, stream_perplexity
@@ -30,6 +32,7 @@ from nlpbook.models.word2vec import CBOW, SkipGram
 __all__ = [
     "CBOW",
     "BagOfNgramsClassifier",
+    "FastTextSkipGram",
     "FeedForwardLM",
     "GloVe",
     "GloVeLoss",
