@@ -5,8 +5,10 @@
 ``confusion_matrix``        counts of (true class, predicted class), NumPy
 ``classification_scores``   accuracy, per-class precision/recall/F1, macro-F1, NumPy
 ``macro_f1``                the unweighted mean of the per-class F1 scores
+``corpus_bleu``             corpus BLEU from its definition (equal to sacreBLEU on tokens)
 """
 
+from nlpbook.metrics.bleu import corpus_bleu
 from nlpbook.metrics.classification import classification_scores, confusion_matrix, macro_f1
 from nlpbook.metrics.perplexity import Perplexity, perplexity_from_logits
 
@@ -14,6 +16,7 @@ __all__ = [
     "Perplexity",
     "classification_scores",
     "confusion_matrix",
+    "corpus_bleu",
     "macro_f1",
     "perplexity_from_logits",
 ]
