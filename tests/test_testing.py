@@ -114,3 +114,13 @@ def test_wrong_shape_and_weight_counts_are_reported():
         run_layer_test(keras.layers.Dense, {"units": 5}, X, expected_num_trainable_weights=3)
     with pytest.raises(TypeError, match="keras Layer class"):
         run_layer_test(int, {}, X)
+
+
+def test_a_layer_whose_from_config_consumes_its_config():
+    # keras.layers.RNN.from_config pops "cell" from the dict it is given
+    run_layer_test(
+        keras.layers.RNN,
+        {"cell": keras.layers.LSTMCell(3), "return_sequences": True},
+        np.ones((2, 4, 5), "float32"),
+        expected_output_shape=(2, 4, 3),
+    )
