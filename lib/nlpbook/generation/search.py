@@ -14,13 +14,9 @@ import keras
 import numpy as np
 from keras import ops
 
+from nlpbook._checks import check_int
+
 Step = Callable[[object, object], tuple[object, object]]
-
-
-def _check_int(name: str, value, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise ValueError(f"{name} must be an int >= {minimum}. Received: {name}={value!r}")
-    return int(value)
 
 
 def _start(start_tokens) -> np.ndarray:
@@ -139,13 +135,13 @@ def sample(
     Returns:
         ``(n, length)`` int32 generated tokens, as for :func:`greedy_search`.
     """
-    max_length = _check_int("max_length", max_length, 1)
+    max_length = check_int("max_length", max_length, 1)
     if isinstance(temperature, bool) or not isinstance(temperature, (int, float)):
         raise ValueError(f"temperature must be a number >= 0. Received: {temperature!r}")
     if not (temperature >= 0 and math.isfinite(temperature)):
         raise ValueError(f"temperature must be a number >= 0. Received: {temperature!r}")
     if top_k is not None:
-        top_k = _check_int("top_k", top_k, 1)
+        top_k = check_int("top_k", top_k, 1)
     if top_p is not None and not (isinstance(top_p, (int, float)) and 0 < top_p <= 1):
         raise ValueError(f"top_p must be in (0, 1]. Received: top_p={top_p!r}")
     tokens = _start(start_tokens)
@@ -221,9 +217,9 @@ def beam_search(
     References:
         Wu et al. (2016), *Google's Neural Machine Translation System*, arXiv:1609.08144, §7.
     """
-    beam_width = _check_int("beam_width", beam_width, 1)
-    max_length = _check_int("max_length", max_length, 1)
-    num_return = beam_width if num_return is None else _check_int("num_return", num_return, 1)
+    beam_width = check_int("beam_width", beam_width, 1)
+    max_length = check_int("max_length", max_length, 1)
+    num_return = beam_width if num_return is None else check_int("num_return", num_return, 1)
     if num_return > beam_width:
         raise ValueError(f"num_return ({num_return}) cannot exceed beam_width ({beam_width})")
     if isinstance(alpha, bool) or not isinstance(alpha, (int, float)) or not alpha >= 0:

@@ -20,7 +20,8 @@ import keras
 import numpy as np
 from keras import layers, ops
 
-from nlpbook.models.nnlm import _check_ids, _check_int, _check_rate
+from nlpbook._checks import check_int
+from nlpbook.models.nnlm import _check_ids, _check_rate
 
 _NO_KEY = np.iinfo(np.int32).max  # fills unused bigram slots; no real key reaches it
 
@@ -79,9 +80,9 @@ class BagOfNgramsClassifier(keras.Model):
 
     def __init__(self, vocab_size, num_classes=2, max_bigrams=50_000, dropout=0.0, **kwargs):
         super().__init__(**kwargs)
-        self.vocab_size = _check_int("vocab_size", vocab_size, 2)
-        self.num_classes = _check_int("num_classes", num_classes, 2)
-        self.max_bigrams = _check_int("max_bigrams", max_bigrams, 0)
+        self.vocab_size = check_int("vocab_size", vocab_size, 2)
+        self.num_classes = check_int("num_classes", num_classes, 2)
+        self.max_bigrams = check_int("max_bigrams", max_bigrams, 0)
         if self.max_bigrams and self.vocab_size**2 >= _NO_KEY:
             raise ValueError(
                 "bigram keys vocab_size**2 must fit in int32: need vocab_size <= 46340 or "
@@ -263,15 +264,15 @@ class KimCNN(keras.Model):
         **kwargs,
     ):
         super().__init__(**kwargs)
-        self.vocab_size = _check_int("vocab_size", vocab_size, 2)
-        self.num_classes = _check_int("num_classes", num_classes, 2)
-        self.embedding_dim = _check_int("embedding_dim", embedding_dim, 1)
+        self.vocab_size = check_int("vocab_size", vocab_size, 2)
+        self.num_classes = check_int("num_classes", num_classes, 2)
+        self.embedding_dim = check_int("embedding_dim", embedding_dim, 1)
         if isinstance(filter_sizes, (int, str)) or not len(filter_sizes):
             raise ValueError(
                 f"filter_sizes must be a non-empty list of ints. Received: {filter_sizes!r}"
             )
-        self.filter_sizes = [_check_int("filter_sizes", h, 1) for h in filter_sizes]
-        self.num_filters = _check_int("num_filters", num_filters, 1)
+        self.filter_sizes = [check_int("filter_sizes", h, 1) for h in filter_sizes]
+        self.num_filters = check_int("num_filters", num_filters, 1)
         self.dropout = _check_rate(dropout)
         self.embeddings_trainable = bool(embeddings_trainable)
         if max_norm is not None and (isinstance(max_norm, bool) or not max_norm > 0):
@@ -398,10 +399,10 @@ class RecurrentClassifier(keras.Model):
         **kwargs,
     ):
         super().__init__(**kwargs)
-        self.vocab_size = _check_int("vocab_size", vocab_size, 2)
-        self.num_classes = _check_int("num_classes", num_classes, 2)
-        self.embedding_dim = _check_int("embedding_dim", embedding_dim, 1)
-        self.units = _check_int("units", units, 1)
+        self.vocab_size = check_int("vocab_size", vocab_size, 2)
+        self.num_classes = check_int("num_classes", num_classes, 2)
+        self.embedding_dim = check_int("embedding_dim", embedding_dim, 1)
+        self.units = check_int("units", units, 1)
         if isinstance(rnn_layer, dict):  # a serialized factory, from get_config
             rnn_layer = keras.saving.deserialize_keras_object(rnn_layer)
         if not (callable(rnn_layer) or rnn_layer in _RNN_LAYERS):
@@ -510,18 +511,18 @@ class TransformerClassifier(keras.Model):
         **kwargs,
     ):
         super().__init__(**kwargs)
-        self.vocab_size = _check_int("vocab_size", vocab_size, 2)
-        self.max_length = _check_int("max_length", max_length, 1)
-        self.num_classes = _check_int("num_classes", num_classes, 2)
-        self.embed_dim = _check_int("embed_dim", embed_dim, 1)
-        self.num_heads = _check_int("num_heads", num_heads, 1)
+        self.vocab_size = check_int("vocab_size", vocab_size, 2)
+        self.max_length = check_int("max_length", max_length, 1)
+        self.num_classes = check_int("num_classes", num_classes, 2)
+        self.embed_dim = check_int("embed_dim", embed_dim, 1)
+        self.num_heads = check_int("num_heads", num_heads, 1)
         if self.embed_dim % self.num_heads:
             raise ValueError(
                 f"embed_dim must be a multiple of num_heads. Received: embed_dim={embed_dim}, "
                 f"num_heads={num_heads}"
             )
-        self.ff_dim = _check_int("ff_dim", ff_dim, 1)
-        self.num_layers = _check_int("num_layers", num_layers, 1)
+        self.ff_dim = check_int("ff_dim", ff_dim, 1)
+        self.num_layers = check_int("num_layers", num_layers, 1)
         self.dropout = _check_rate(dropout)
         policy = self.dtype_policy
         self.token_embedding = layers.Embedding(

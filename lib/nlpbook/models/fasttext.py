@@ -22,6 +22,7 @@ import keras
 import numpy as np
 from keras import layers, ops
 
+from nlpbook._checks import check_int
 from nlpbook.models.word2vec import _Word2Vec
 
 
@@ -110,13 +111,8 @@ class FastTextSkipGram(_Word2Vec):
         super().__init__(vocab_size, dim, **kwargs)
         char_ngrams("", min_n, max_n)  # validates min_n and max_n
         self.min_n, self.max_n = int(min_n), int(max_n)
-        if isinstance(buckets, bool) or not isinstance(buckets, (int, np.integer)) or buckets < 1:
-            raise ValueError(f"buckets must be an int >= 1. Received: buckets={buckets!r}")
-        if isinstance(max_ngrams, bool) or not isinstance(max_ngrams, (int, np.integer)):
-            raise ValueError(f"max_ngrams must be an int >= 1. Received: {max_ngrams!r}")
-        if max_ngrams < 1:
-            raise ValueError(f"max_ngrams must be an int >= 1. Received: {max_ngrams!r}")
-        self.buckets, self.max_ngrams = int(buckets), int(max_ngrams)
+        self.buckets = check_int("buckets", buckets, 1)
+        self.max_ngrams = check_int("max_ngrams", max_ngrams, 1)
         limit = 0.5 / self.dim
         self.ngrams = layers.Embedding(
             self.buckets,

@@ -20,11 +20,7 @@ import keras
 import numpy as np
 from keras import layers, ops
 
-
-def _check_int(name: str, value, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise ValueError(f"{name} must be an int >= {minimum}. Received: {name}={value!r}")
-    return int(value)
+from nlpbook._checks import check_int
 
 
 @keras.saving.register_keras_serializable(package="nlpbook")
@@ -54,8 +50,8 @@ class GloVe(keras.Model):
 
     def __init__(self, vocab_size, dim=100, **kwargs):
         super().__init__(**kwargs)
-        self.vocab_size = _check_int("vocab_size", vocab_size, 2)
-        self.dim = _check_int("dim", dim, 1)
+        self.vocab_size = check_int("vocab_size", vocab_size, 2)
+        self.dim = check_int("dim", dim, 1)
         # the reference code draws every parameter uniformly in ±0.5 / dim
         init = keras.initializers.RandomUniform(-0.5 / self.dim, 0.5 / self.dim)
 

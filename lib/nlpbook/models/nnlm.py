@@ -19,11 +19,7 @@ import keras
 import numpy as np
 from keras import layers, ops
 
-
-def _check_int(name: str, value, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise ValueError(f"{name} must be an int >= {minimum}. Received: {name}={value!r}")
-    return int(value)
+from nlpbook._checks import check_int
 
 
 def _check_rate(value) -> float:
@@ -53,7 +49,7 @@ def _check_generation(prompt, num_tokens, temperature) -> tuple[list[int], int, 
     prompt = [int(t) for t in np.asarray(prompt, dtype=np.int64).reshape(-1)]
     if not prompt:
         raise ValueError("generation needs a prompt of at least one token id")
-    num_tokens = _check_int("num_tokens", num_tokens, 0)
+    num_tokens = check_int("num_tokens", num_tokens, 0)
     if isinstance(temperature, bool) or not isinstance(temperature, (int, float)):
         raise ValueError(f"temperature must be a number >= 0. Received: {temperature!r}")
     if temperature < 0 or not math.isfinite(temperature):
@@ -109,10 +105,10 @@ class FeedForwardLM(keras.Model):
         **kwargs,
     ):
         super().__init__(**kwargs)
-        self.vocab_size = _check_int("vocab_size", vocab_size, 2)
-        self.context_size = _check_int("context_size", context_size, 1)
-        self.embedding_dim = _check_int("embedding_dim", embedding_dim, 1)
-        self.hidden_dim = _check_int("hidden_dim", hidden_dim, 1)
+        self.vocab_size = check_int("vocab_size", vocab_size, 2)
+        self.context_size = check_int("context_size", context_size, 1)
+        self.embedding_dim = check_int("embedding_dim", embedding_dim, 1)
+        self.hidden_dim = check_int("hidden_dim", hidden_dim, 1)
         self.direct = bool(direct)
         self.dropout = _check_rate(dropout)
         policy = self.dtype_policy
@@ -234,10 +230,10 @@ class RecurrentLM(keras.Model):
         **kwargs,
     ):
         super().__init__(**kwargs)
-        self.vocab_size = _check_int("vocab_size", vocab_size, 2)
-        self.embedding_dim = _check_int("embedding_dim", embedding_dim, 1)
-        self.hidden_dim = _check_int("hidden_dim", hidden_dim, 1)
-        self.num_layers = _check_int("num_layers", num_layers, 1)
+        self.vocab_size = check_int("vocab_size", vocab_size, 2)
+        self.embedding_dim = check_int("embedding_dim", embedding_dim, 1)
+        self.hidden_dim = check_int("hidden_dim", hidden_dim, 1)
+        self.num_layers = check_int("num_layers", num_layers, 1)
         if cell not in _CELLS:
             raise ValueError(f"cell must be one of {sorted(_CELLS)}. Received: cell={cell!r}")
         self.cell = cell
@@ -374,8 +370,8 @@ def stream_perplexity(
         raise ValueError("the token stream is empty")
     if not np.issubdtype(ids.dtype, np.integer) or ids.min() < 1:
         raise ValueError("token ids must be integers >= 1 (0 is padding)")
-    rows = _check_int("rows", rows, 1)
-    chunk_len = _check_int("chunk_len", chunk_len, 1)
+    rows = check_int("rows", rows, 1)
+    chunk_len = check_int("chunk_len", chunk_len, 1)
     total, count = 0.0, 0
 
     def add(targets, logits):

@@ -24,18 +24,14 @@ import keras
 import numpy as np
 from keras import layers, ops
 
-
-def _check_int(name: str, value, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise ValueError(f"{name} must be an int >= {minimum}. Received: {name}={value!r}")
-    return int(value)
+from nlpbook._checks import check_int
 
 
 class _Word2Vec(keras.Model):
     def __init__(self, vocab_size, dim=100, **kwargs):
         super().__init__(**kwargs)
-        self.vocab_size = _check_int("vocab_size", vocab_size, 2)
-        self.dim = _check_int("dim", dim, 1)
+        self.vocab_size = check_int("vocab_size", vocab_size, 2)
+        self.dim = check_int("dim", dim, 1)
         limit = 0.5 / self.dim
         self.words = layers.Embedding(
             self.vocab_size,
