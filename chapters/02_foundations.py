@@ -1234,6 +1234,22 @@ show_table(
 print("written to", path)
 
 # %% [markdown]
+# In full mode (`NLPBOOK_QUICK=0`: 10,000-word vocabulary, up to 20 epochs, the best epoch by
+# validation loss kept) this notebook measured, on two CPU cores under TensorFlow 2.21.0
+# (125 s in all):
+#
+# | optimizer | SGD | momentum | Nesterov | Adagrad | RMSprop | Adam | Adam + warm-up/cosine |
+# | --- | --- | --- | --- | --- | --- | --- | --- |
+# | MR test accuracy | 0.717 | 0.754 | 0.737 | 0.765 | 0.766 | 0.770 | 0.755 |
+# | best epoch | 4 | 3 | 2 | 8 | 3 | 2 | 1 |
+#
+# against a majority baseline of 0.491; `nlpbook.optim` matched Keras' six optimizers exactly
+# (max difference 0.0 over 50 updates), and on Rosenbrock after 3,000 steps momentum and
+# Nesterov reached the minimum ($f \approx 5 \cdot 10^{-12}$) while Adam, RMSprop and Adagrad
+# ended near 0.014–0.023 and plain SGD at 0.049. The warm-up/cosine run stopped early (best
+# epoch 1), before its schedule had decayed: the schedule is sized for 20 epochs.
+
+# %% [markdown]
 # ## Summary
 #
 # - A neuron is a weighted sum and a non-linearity; with a sigmoid and cross-entropy, the
