@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 NAMES = ["nlpbook.layers", "nlpbook.layers.simple_rnn_cell", "nlpbook.layers.lstm_cell"]
-NAMES += ["nlpbook.layers.gru_cell"]
+NAMES += ["nlpbook.layers.gru_cell", "nlpbook.layers.attention"]
 MODULES = [importlib.import_module(name) for name in NAMES]
 
 
