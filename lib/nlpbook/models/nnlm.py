@@ -20,6 +20,7 @@ import numpy as np
 from keras import layers, ops
 
 from nlpbook._checks import check_int
+from nlpbook.generation import sample
 
 
 def _check_rate(value) -> float:
@@ -34,15 +35,19 @@ def _check_ids(inputs, rank: int, what: str):
         raise ValueError(f"{what} expects token ids of rank {rank}. Received shape {shape}")
 
 
-def _sample(logits: np.ndarray, temperature: float, rng: np.random.Generator) -> int:
-    """One id from float64 logits: argmax when ``temperature == 0``, else softmax(logits / T)."""
-    logits = logits.astype(np.float64)
-    logits[0] = -np.inf  # padding is never generated
-    if temperature == 0:
-        return int(np.argmax(logits))
-    z = logits / temperature
-    p = np.exp(z - z.max())
-    return int(rng.choice(len(p), p=p / p.sum()))
+def _without_padding(logits) -> np.ndarray:
+    """Last-position logits as float64 NumPy, with padding (id 0) made impossible."""
+    logits = np.asarray(ops.convert_to_numpy(logits), dtype=np.float64)
+    logits[:, 0] = -np.inf
+    return logits
+
+
+def _continue(step, state, ids, num_tokens, temperature, seed) -> list[int]:
+    """``ids`` and ``num_tokens`` more from :func:`nlpbook.generation.sample`."""
+    if num_tokens == 0:
+        return ids
+    new = sample(step, state, [ids[-1]], max_length=num_tokens, temperature=temperature, seed=seed)
+    return ids + new[0].tolist()
 
 
 def _check_generation(prompt, num_tokens, temperature) -> tuple[list[int], int, float]:
@@ -152,16 +157,19 @@ class FeedForwardLM(keras.Model):
             seed: seed of the NumPy generator used for sampling.
 
         Returns:
-            The prompt followed by the new ids, as a list of ints.
+            The prompt followed by the new ids, as a list of ints (drawn by
+            :func:`nlpbook.generation.sample`; padding is never drawn).
         """
         ids, num_tokens, temperature = _check_generation(prompt, num_tokens, temperature)
-        rng = np.random.default_rng(seed)
-        for _ in range(num_tokens):
-            context = ids[-self.context_size :]
-            context = [context[0]] * (self.context_size - len(context)) + context
-            logits = self(np.array([context], dtype="int32"), training=False)
-            ids.append(_sample(ops.convert_to_numpy(logits)[0], temperature, rng))
-        return ids
+        k = self.context_size
+        # the state is the window before the newest id: [first id] * k pads a short prompt
+        window = np.array([([ids[0]] * k + ids[:-1])[-k:]], dtype="int32")
+
+        def step(tokens, window):
+            window = np.concatenate([window[:, 1:], np.reshape(tokens, (-1, 1))], axis=1)
+            return _without_padding(self(window, training=False)), window
+
+        return _continue(step, window, ids, num_tokens, temperature, seed)
 
     def get_config(self):
         return {
@@ -296,20 +304,21 @@ class RecurrentLM(keras.Model):
             seed: seed of the NumPy generator used for sampling.
 
         Returns:
-            The prompt followed by the new ids, as a list of ints.
+            The prompt followed by the new ids, as a list of ints (drawn by
+            :func:`nlpbook.generation.sample`; padding is never drawn).
         """
         ids, num_tokens, temperature = _check_generation(prompt, num_tokens, temperature)
-        rng = np.random.default_rng(seed)
-        logits, states = self(np.array([ids], dtype="int32"), return_state=True, training=False)
-        for _ in range(num_tokens):
-            ids.append(_sample(ops.convert_to_numpy(logits)[0, -1], temperature, rng))
-            logits, states = self(
-                np.array([[ids[-1]]], dtype="int32"),
-                initial_state=states,
-                return_state=True,
-                training=False,
-            )
-        return ids
+        states = None
+        if len(ids) > 1:  # read the prompt but its last id at once
+            prefix = np.array([ids[:-1]], dtype="int32")
+            _, states = self(prefix, return_state=True, training=False)
+
+        def step(tokens, states):
+            tokens = np.reshape(np.asarray(tokens, dtype="int32"), (-1, 1))
+            logits, states = self(tokens, initial_state=states, return_state=True, training=False)
+            return _without_padding(logits[:, -1]), states
+
+        return _continue(step, states, ids, num_tokens, temperature, seed)
 
     def get_config(self):
         return {
