@@ -5,6 +5,11 @@
 ``GRUCell``        gated recurrent unit, ``reset_after=True`` (Keras/cuDNN) or ``False`` (Cho 2014)
 ``MultiHeadAttention``, ``scaled_dot_product_attention``, ``causal_mask``, ``combine_masks``
                    attention from its equations, with Keras' weight layout
+``AdditiveAttention``  Bahdanau's ``v^T tanh(W_q s + W_k h_j)`` attention over encoder outputs
+``sinusoidal_positions``, ``SinusoidalPositionEmbedding``, ``PositionEmbedding``, ``apply_rotary``
+                   position information: fixed sinusoids, a learned table, rotary (RoPE)
+``TransformerEncoderBlock``, ``TransformerDecoderBlock``
+                   post-LN (the paper) or pre-LN (GPT-2); decoders with or without cross-attention
 
 The cells compute one time step; run them over a sequence with ``keras.layers.RNN(cell)``
 (which brings masking, ``return_sequences``, ``return_state``, ``initial_state``,
@@ -16,6 +21,7 @@ Example:
     >>> lstm = keras.layers.RNN(LSTMCell(32), return_sequences=True)
 """
 
+from nlpbook.layers.additive_attention import AdditiveAttention
 from nlpbook.layers.attention import (
     MultiHeadAttention,
     causal_mask,
@@ -24,14 +30,28 @@ from nlpbook.layers.attention import (
 )
 from nlpbook.layers.gru_cell import GRUCell
 from nlpbook.layers.lstm_cell import LSTMCell
+from nlpbook.layers.positional import (
+    PositionEmbedding,
+    SinusoidalPositionEmbedding,
+    apply_rotary,
+    sinusoidal_positions,
+)
 from nlpbook.layers.simple_rnn_cell import SimpleRNNCell
+from nlpbook.layers.transformer import TransformerDecoderBlock, TransformerEncoderBlock
 
 __all__ = [
+    "AdditiveAttention",
     "GRUCell",
     "LSTMCell",
     "MultiHeadAttention",
+    "PositionEmbedding",
     "SimpleRNNCell",
+    "SinusoidalPositionEmbedding",
+    "TransformerDecoderBlock",
+    "TransformerEncoderBlock",
+    "apply_rotary",
     "causal_mask",
     "combine_masks",
     "scaled_dot_product_attention",
+    "sinusoidal_positions",
 ]

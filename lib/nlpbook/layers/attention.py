@@ -79,7 +79,10 @@ def scaled_dot_product_attention(query, key, value, mask=None, dropout=None, tra
         # -1e9 in float32 (-3e4 in half precision) is as good as -inf and never gives NaN
         negative = -1e9 if keras.backend.standardize_dtype(scores.dtype) == "float32" else -3e4
         scores = ops.where(mask, scores, ops.cast(negative, scores.dtype))
-    weights = ops.softmax(scores, axis=-1)
+    # softmax written out: keras.ops.softmax warns on an axis of size 1, which is the normal
+    # case for the first step of decoding (one key)
+    e = ops.exp(scores - ops.stop_gradient(ops.max(scores, axis=-1, keepdims=True)))
+    weights = e / ops.sum(e, axis=-1, keepdims=True)
     if mask is not None:
         weights = ops.where(mask, weights, ops.zeros_like(weights))
     if dropout is not None:
@@ -138,7 +141,8 @@ class MultiHeadAttention(keras.layers.Layer):
         self.dropout = float(dropout)
         self.use_bias = check_bool("use_bias", use_bias)
         self.output_dim = None if output_dim is None else check_int("output_dim", output_dim, 1)
-        self.supports_masking = False
+        # outputs line up with the queries, so a Keras mask on the query passes through
+        self.supports_masking = True
 
     def build(self, query_shape, value_shape=None, key_shape=None):
         value_shape = query_shape if value_shape is None else value_shape

@@ -13,6 +13,8 @@
 ``SkipGram``, ``CBOW``  word2vec with negative sampling
 ``GloVe``, ``GloVeLoss``  GloVe's log-bilinear model and its weighted least-squares loss
 ``FastTextSkipGram``   FastText: word + character n-gram vectors, trained skip-gram style
+``GRUSeq2Seq``, ``AttentionGRUSeq2Seq``, ``TransformerSeq2Seq``  translation models with
+                       ``encode``/``decode_step`` for greedy and beam search
 """
 
 from nlpbook.models.classifiers import (
@@ -27,21 +29,25 @@ from nlpbook.models.fasttext import FastTextSkipGram
 from nlpbook.models.glove import GloVe, GloVeLoss
 from nlpbook.models.ngram import NGramLM
 from nlpbook.models.nnlm import FeedForwardLM, RecurrentLM, stream_perplexity
+from nlpbook.models.seq2seq import AttentionGRUSeq2Seq, GRUSeq2Seq, TransformerSeq2Seq
 from nlpbook.models.word2vec import CBOW, SkipGram
 
 __all__ = [
     "CBOW",
+    "AttentionGRUSeq2Seq",
     "BagOfNgramsClassifier",
     "FastTextSkipGram",
     "FeedForwardLM",
     "GloVe",
     "GloVeLoss",
+    "GRUSeq2Seq",
     "KimCNN",
     "NGramLM",
     "RecurrentClassifier",
     "RecurrentLM",
     "SkipGram",
     "TransformerClassifier",
+    "TransformerSeq2Seq",
     "pretrained_embedding_matrix",
     "stream_perplexity",
     "string_input_classifier",
