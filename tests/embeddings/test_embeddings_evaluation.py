@@ -99,3 +99,16 @@ def test_bad_inputs_are_named(tmp_path):
         read_analogies(bad)
     with pytest.raises(KeyError, match="zebra"):
         nearest_neighbours(["a"], np.ones((1, 2)), "zebra")
+
+
+def test_top5_equals_a_full_stable_sort():
+    from nlpbook.embeddings.evaluation import _top5
+
+    rng = np.random.default_rng(3)
+    scores = rng.normal(size=(64, 300)).astype(np.float32)
+    scores[:, 7] = -np.inf  # excluded question words
+    scores[:, :3] = scores[:, [10]]  # ties inside the top 5 when row 10 is among them
+    scores[0, 100:103] = 50.0  # a row whose best three are tied
+    np.testing.assert_array_equal(_top5(scores), np.argsort(-scores, axis=1, kind="stable")[:, :5])
+    small = scores[:, :4]
+    np.testing.assert_array_equal(_top5(small), np.argsort(-small, axis=1, kind="stable"))

@@ -4,6 +4,7 @@
 ``word_pair_correlation``                Spearman and Pearson correlation with human scores
 ``analogy_accuracy``                     3CosAdd accuracy per section and in total
 ``nearest_neighbours``                   the most similar words by cosine
+``export_projector``                     TSV files for TensorBoard's Embedding Projector
 """
 
 from nlpbook.embeddings.evaluation import (
@@ -13,9 +14,11 @@ from nlpbook.embeddings.evaluation import (
     read_word_pairs,
     word_pair_correlation,
 )
+from nlpbook.embeddings.projector import export_projector
 
 __all__ = [
     "analogy_accuracy",
+    "export_projector",
     "nearest_neighbours",
     "read_analogies",
     "read_word_pairs",
