@@ -99,7 +99,7 @@ WINDOW, NEGATIVES, MIN_COUNT, SAMPLE = 5, 5, 5, 1e-3  # word2vec's and gensim's 
 EPOCHS = 2 if QUICK else 3  # skip-gram and CBOW, ours and gensim's
 FT_EPOCHS, FT_BUCKETS = (1, 20_000) if QUICK else (1, 100_000)  # FastText, ours and gensim's
 FT_REVIEWS = 1_000 if QUICK else 10_000  # FastText trains on the first reviews only
-GLOVE_WINDOW, GLOVE_EPOCHS, GLOVE_BATCH = 10, (5 if QUICK else 10), 65_536
+GLOVE_WINDOW, GLOVE_EPOCHS, GLOVE_BATCH = 10, (3 if QUICK else 10), 65_536
 BATCH, LEARNING_RATE = 4096, 0.005  # pairs per step; Adam (section 3.3 says why)
 CHINESE_REVIEWS = 800 if QUICK else None  # ChnSentiCorp reviews for FastText in Chinese
 TSNE_WORDS = 500 if QUICK else 2_000  # the most frequent words placed by t-SNE
@@ -608,7 +608,7 @@ chn_ds = word2vec_dataset(chn_ragged, chn_counts, window=WINDOW, num_negatives=N
                           batch_size=1024, sample=SAMPLE)  # fmt: skip
 chn_model.compile(keras.optimizers.Adam(LEARNING_RATE),
                   keras.losses.BinaryCrossentropy(from_logits=True), jit_compile=True)  # fmt: skip
-chn_model.fit(chn_ds, epochs=3 if QUICK else 5, verbose=0)
+chn_model.fit(chn_ds, epochs=2 if QUICK else 5, verbose=0)
 chn_words = chn_vocab.tokens[2:]
 chn_vectors = chn_model.vectors[2:]
 unit_chn = chn_vectors / np.linalg.norm(chn_vectors, axis=1, keepdims=True)
