@@ -1,4 +1,4 @@
-"""Argument checks shared by the models and decoders, so every error reads the same way."""
+"""Argument checks shared by layers, models and decoders, so every error reads the same way."""
 
 from __future__ import annotations
 
@@ -10,3 +10,19 @@ def check_int(name: str, value, minimum: int) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
         raise ValueError(f"{name} must be an int >= {minimum}. Received: {name}={value!r}")
     return int(value)
+
+
+def check_rate(name: str, value) -> float:
+    """``value`` as a float in ``[0, 1)`` (a dropout rate), or ``ValueError`` naming ``name``."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.number)):
+        raise ValueError(f"{name} must be a number in [0, 1). Received: {name}={value!r}")
+    if not 0 <= value < 1:
+        raise ValueError(f"{name} must be a number in [0, 1). Received: {name}={value!r}")
+    return float(value)
+
+
+def check_bool(name: str, value) -> bool:
+    """``value`` as a bool, or ``ValueError`` naming ``name`` if it is not True or False."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise ValueError(f"{name} must be True or False. Received: {name}={value!r}")
+    return bool(value)

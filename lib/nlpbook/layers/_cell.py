@@ -11,17 +11,13 @@ import keras
 import numpy as np
 from keras import ops
 
+from nlpbook._checks import check_bool
+
 
 def check_units(value) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
         raise ValueError(f"units must be a positive int. Received: units={value!r}")
     return int(value)
-
-
-def check_bool(name: str, value) -> bool:
-    if not isinstance(value, (bool, np.bool_)):
-        raise ValueError(f"{name} must be True or False. Received: {name}={value!r}")
-    return bool(value)
 
 
 def get_activation(name: str, value):

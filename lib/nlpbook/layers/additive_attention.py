@@ -17,8 +17,7 @@ from __future__ import annotations
 import keras
 from keras import ops
 
-from nlpbook._checks import check_int
-from nlpbook.layers._cell import check_bool
+from nlpbook._checks import check_bool, check_int
 
 
 @keras.saving.register_keras_serializable(package="nlpbook")

@@ -18,8 +18,7 @@ from __future__ import annotations
 import keras
 from keras import ops
 
-from nlpbook._checks import check_int
-from nlpbook.layers._cell import check_bool
+from nlpbook._checks import check_bool, check_int, check_rate
 
 
 def causal_mask(query_length: int, key_length: int):
@@ -134,11 +133,7 @@ class MultiHeadAttention(keras.layers.Layer):
         self.num_heads = check_int("num_heads", num_heads, 1)
         self.key_dim = check_int("key_dim", key_dim, 1)
         self.value_dim = self.key_dim if value_dim is None else check_int("value_dim", value_dim, 1)
-        if isinstance(dropout, bool) or not isinstance(dropout, (int, float)):
-            raise ValueError(f"dropout must be in [0, 1). Received: dropout={dropout!r}")
-        if not 0 <= dropout < 1:
-            raise ValueError(f"dropout must be in [0, 1). Received: dropout={dropout!r}")
-        self.dropout = float(dropout)
+        self.dropout = check_rate("dropout", dropout)
         self.use_bias = check_bool("use_bias", use_bias)
         self.output_dim = None if output_dim is None else check_int("output_dim", output_dim, 1)
         # outputs line up with the queries, so a Keras mask on the query passes through

@@ -5,7 +5,8 @@ from __future__ import annotations
 import keras
 from keras import ops
 
-from nlpbook.layers._cell import RecurrentCell, check_bool, get_activation
+from nlpbook._checks import check_bool
+from nlpbook.layers._cell import RecurrentCell, get_activation
 
 
 @keras.saving.register_keras_serializable(package="nlpbook")

@@ -21,17 +21,9 @@ from __future__ import annotations
 import keras
 import numpy as np
 
-from nlpbook._checks import check_int
-from nlpbook.layers._cell import check_bool, get_activation
+from nlpbook._checks import check_bool, check_int, check_rate
+from nlpbook.layers._cell import get_activation
 from nlpbook.layers.attention import MultiHeadAttention
-
-
-def _check_rate(name, value) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.floating)):
-        raise ValueError(f"{name} must be a number in [0, 1). Received: {name}={value!r}")
-    if not 0 <= value < 1:
-        raise ValueError(f"{name} must be a number in [0, 1). Received: {name}={value!r}")
-    return float(value)
 
 
 def _check_epsilon(value) -> float:
@@ -50,8 +42,8 @@ class _Block(keras.layers.Layer):
         super().__init__(**kwargs)
         self.num_heads = check_int("num_heads", num_heads, 1)
         self.ff_dim = check_int("ff_dim", ff_dim, 1)
-        self.dropout = _check_rate("dropout", dropout)
-        self.attention_dropout = _check_rate("attention_dropout", attention_dropout)
+        self.dropout = check_rate("dropout", dropout)
+        self.attention_dropout = check_rate("attention_dropout", attention_dropout)
         self.norm_first = check_bool("norm_first", norm_first)
         self.activation = get_activation("activation", activation)
         self.layer_norm_epsilon = _check_epsilon(layer_norm_epsilon)

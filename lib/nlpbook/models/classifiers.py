@@ -20,8 +20,8 @@ import keras
 import numpy as np
 from keras import layers, ops
 
-from nlpbook._checks import check_int
-from nlpbook.models.nnlm import _check_ids, _check_rate
+from nlpbook._checks import check_int, check_rate
+from nlpbook.models.nnlm import _check_ids
 
 _NO_KEY = np.iinfo(np.int32).max  # fills unused bigram slots; no real key reaches it
 
@@ -88,7 +88,7 @@ class BagOfNgramsClassifier(keras.Model):
                 "bigram keys vocab_size**2 must fit in int32: need vocab_size <= 46340 or "
                 f"max_bigrams=0. Received: vocab_size={vocab_size}"
             )
-        self.dropout = _check_rate(dropout)
+        self.dropout = check_rate("dropout", dropout)
         self.num_features = self.vocab_size + self.max_bigrams
         self.feature_dropout = layers.Dropout(
             self.dropout, dtype=self.dtype_policy, name="feature_dropout"
@@ -273,7 +273,7 @@ class KimCNN(keras.Model):
             )
         self.filter_sizes = [check_int("filter_sizes", h, 1) for h in filter_sizes]
         self.num_filters = check_int("num_filters", num_filters, 1)
-        self.dropout = _check_rate(dropout)
+        self.dropout = check_rate("dropout", dropout)
         self.embeddings_trainable = bool(embeddings_trainable)
         if max_norm is not None and (isinstance(max_norm, bool) or not max_norm > 0):
             raise ValueError(f"max_norm must be a positive number or None. Received: {max_norm}")
@@ -412,7 +412,7 @@ class RecurrentClassifier(keras.Model):
             )
         self.rnn_layer = rnn_layer
         self.bidirectional = bool(bidirectional)
-        self.dropout = _check_rate(dropout)
+        self.dropout = check_rate("dropout", dropout)
         policy = self.dtype_policy
         # cuDNN's fused kernels have no bfloat16: the recurrence computes in float32
         rnn_policy = "float32" if policy.compute_dtype == "bfloat16" else policy
@@ -523,7 +523,7 @@ class TransformerClassifier(keras.Model):
             )
         self.ff_dim = check_int("ff_dim", ff_dim, 1)
         self.num_layers = check_int("num_layers", num_layers, 1)
-        self.dropout = _check_rate(dropout)
+        self.dropout = check_rate("dropout", dropout)
         policy = self.dtype_policy
         self.token_embedding = layers.Embedding(
             vocab_size, embed_dim, dtype=policy, name="token_embedding"

@@ -19,14 +19,8 @@ import keras
 import numpy as np
 from keras import layers, ops
 
-from nlpbook._checks import check_int
+from nlpbook._checks import check_int, check_rate
 from nlpbook.generation import sample
-
-
-def _check_rate(value) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < 1:
-        raise ValueError(f"dropout must be a float in [0, 1). Received: dropout={value!r}")
-    return float(value)
 
 
 def _check_ids(inputs, rank: int, what: str):
@@ -115,7 +109,7 @@ class FeedForwardLM(keras.Model):
         self.embedding_dim = check_int("embedding_dim", embedding_dim, 1)
         self.hidden_dim = check_int("hidden_dim", hidden_dim, 1)
         self.direct = bool(direct)
-        self.dropout = _check_rate(dropout)
+        self.dropout = check_rate("dropout", dropout)
         policy = self.dtype_policy
         self.embedding = layers.Embedding(vocab_size, embedding_dim, dtype=policy, name="embedding")
         self.hidden = layers.Dense(hidden_dim, activation="tanh", dtype=policy, name="hidden")
@@ -245,7 +239,7 @@ class RecurrentLM(keras.Model):
         if cell not in _CELLS:
             raise ValueError(f"cell must be one of {sorted(_CELLS)}. Received: cell={cell!r}")
         self.cell = cell
-        self.dropout = _check_rate(dropout)
+        self.dropout = check_rate("dropout", dropout)
         policy = self.dtype_policy
         # cuDNN's fused RNN kernels, which Keras uses on a GPU under JAX, have no bfloat16:
         # under mixed_bfloat16 the recurrent layers compute in float32

@@ -37,7 +37,7 @@ import keras
 import numpy as np
 from keras import layers, ops
 
-from nlpbook._checks import check_int
+from nlpbook._checks import check_bool, check_int, check_rate
 from nlpbook.generation import beam_search
 from nlpbook.layers import (
     AdditiveAttention,
@@ -45,12 +45,6 @@ from nlpbook.layers import (
     TransformerDecoderBlock,
     TransformerEncoderBlock,
 )
-
-
-def _check_rate(value) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < 1:
-        raise ValueError(f"dropout must be a float in [0, 1). Received: dropout={value!r}")
-    return float(value)
 
 
 def _check_ids(name: str, ids, model: str) -> None:
@@ -174,7 +168,7 @@ class _RecurrentSeq2Seq(_Seq2Seq):
         self.tgt_vocab = check_int("tgt_vocab", tgt_vocab, 2)
         self.embed_dim = check_int("embed_dim", embed_dim, 1)
         self.units = check_int("units", units, 1)
-        self.dropout = _check_rate(dropout)
+        self.dropout = check_rate("dropout", dropout)
         policy = self.dtype_policy
         # cuDNN's GRU kernels have no bfloat16: under mixed_bfloat16 all but the embeddings
         # compute in float32 (as RecurrentLM does)
@@ -442,10 +436,8 @@ class TransformerSeq2Seq(_Seq2Seq):
             )
         self.ff_dim = check_int("ff_dim", ff_dim, 1)
         self.num_layers = check_int("num_layers", num_layers, 1)
-        self.dropout = _check_rate(dropout)
-        if not isinstance(norm_first, (bool, np.bool_)):
-            raise ValueError(f"norm_first must be True or False. Received: {norm_first!r}")
-        self.norm_first = bool(norm_first)
+        self.dropout = check_rate("dropout", dropout)
+        self.norm_first = check_bool("norm_first", norm_first)
         self.max_length = check_int("max_length", max_length, 1)
         policy = self.dtype_policy
         self.source_embedding = layers.Embedding(src_vocab, d_model, dtype=policy,
