@@ -26,3 +26,12 @@ def check_bool(name: str, value) -> bool:
     if not isinstance(value, (bool, np.bool_)):
         raise ValueError(f"{name} must be True or False. Received: {name}={value!r}")
     return bool(value)
+
+
+def check_heads(width_name: str, width: int, num_heads: int) -> None:
+    """``ValueError`` unless the model width ``width`` splits evenly over ``num_heads`` heads."""
+    if width % num_heads:
+        raise ValueError(
+            f"{width_name} must be a multiple of num_heads. Received: {width_name}={width}, "
+            f"num_heads={num_heads}"
+        )

@@ -56,6 +56,9 @@ def test_imdb_and_chinese_models_learn(result):
 def test_padding_and_the_raw_string_model(result):
     m = result["metrics"]
     assert m["padding_max_gap"] < 1e-5
+    # chapter 6's LSTM cell from the built-in's weights: the same run (bit-identical on CPU)
+    assert m["cells_max_loss_diff"] < 1e-4
+    assert m["cells_prediction_agreement"] > 0.99
     assert m["end_to_end_round_trip_gap"] == 0.0  # the reloaded .keras model is identical
     assert m["end_to_end_pipeline_gap"] < 1e-5  # strings in == ids through tf.data
 

@@ -50,10 +50,20 @@ def small(family):
         "transformer": lambda: TransformerClassifier(
             VOCAB, max_length=12, embed_dim=8, num_heads=2, ff_dim=16
         ),
+        "transformer_pre_ln": lambda: TransformerClassifier(
+            VOCAB,
+            max_length=12,
+            embed_dim=8,
+            num_heads=2,
+            ff_dim=16,
+            num_layers=2,
+            positions="sinusoidal",
+            norm_first=True,
+        ),  # fmt: skip
     }[family]()
 
 
-FAMILIES = ["bag", "cnn", "lstm", "gru", "transformer"]
+FAMILIES = ["bag", "cnn", "lstm", "gru", "transformer", "transformer_pre_ln"]
 
 
 @pytest.mark.parametrize("family", FAMILIES)
@@ -217,6 +227,23 @@ def test_recurrent_factory_equals_the_built_in_layer_and_saves(ids, tmp_path):
     np.testing.assert_array_equal(numpy(loaded(ids)), numpy(factory(ids)))
 
 
+@pytest.mark.parametrize("rnn_layer", ["lstm", "gru", "simple_rnn"])
+def test_chapter_6_cells_equal_the_built_in_layers_and_save(rnn_layer, ids, tmp_path):
+    built_in = RecurrentClassifier(VOCAB, embedding_dim=6, units=4, rnn_layer=rnn_layer)
+    ours = RecurrentClassifier(
+        VOCAB, embedding_dim=6, units=4, rnn_layer=rnn_layer, cells="nlpbook"
+    )
+    built_in(ids), ours(ids)
+    assert "nlpbook" in type(ours.rnn.forward_layer.cell).__module__
+    ours.set_weights(built_in.get_weights())
+    np.testing.assert_allclose(numpy(ours(ids)), numpy(built_in(ids)), atol=1e-6)
+    path = tmp_path / "ours.keras"
+    ours.save(path)
+    loaded = keras.models.load_model(path, safe_mode=True)
+    assert loaded.cells == "nlpbook"
+    np.testing.assert_array_equal(numpy(loaded(ids)), numpy(ours(ids)))
+
+
 def test_bidirectional_reads_both_directions(ids):
     model = small("lstm")
     model(ids)
@@ -245,6 +272,44 @@ def test_transformer_uses_positions_and_rejects_long_inputs(ids):
         model(np.ones((1, 13), "int32"))
 
 
+@pytest.mark.parametrize("family", ["transformer", "transformer_pre_ln"])
+def test_transformer_equals_its_parts_by_hand(family, ids):
+    """Token + position embeddings, the blocks, (pre-LN) a final norm, the mean over the real
+    tokens and the softmax layer, recomputed outside the model with NumPy where it can."""
+    model = small(family)
+    logits = numpy(model(ids))
+    token_table = numpy(model.token_embedding.embeddings)
+    if model.positions == "learned":
+        position_table = numpy(model.position_embedding.embeddings)[: ids.shape[1]]
+    else:  # the formula of Vaswani et al. §3.5: sin on even, cos on odd dimensions
+        pos, i = np.arange(ids.shape[1])[:, None], np.arange(8)[None]
+        angle = pos / 10000.0 ** (2 * (i // 2) / 8)
+        position_table = np.where(i % 2 == 0, np.sin(angle), np.cos(angle))
+    x = (token_table[ids] + position_table[None]).astype("float32")
+    mask = ids > 0
+    for block in model.blocks:
+        x = block(x, padding_mask=mask)
+    if model.norm_first:
+        x = model.final_norm(x)
+    x = numpy(x)
+    pooled = (x * mask[..., None]).sum(axis=1) / mask.sum(axis=1, keepdims=True)
+    kernel, bias = (numpy(w) for w in model.output_layer.weights)
+    np.testing.assert_allclose(logits, pooled @ kernel + bias, atol=1e-5)
+
+
+def test_transformer_attention_scores(ids):
+    model = small("transformer_pre_ln")
+    scores = [numpy(w) for w in model.attention_scores(ids)]
+    assert [w.shape for w in scores] == [(4, 2, 7, 7)] * 2
+    np.testing.assert_allclose(scores[0].sum(axis=-1), 1.0, atol=1e-6)
+    padded_keys = ~(ids > 0)[:, None, None, :]  # (batch, 1, 1, key)
+    assert np.all(np.broadcast_to(padded_keys, scores[1].shape) <= (scores[1] == 0))
+    # the first block's weights are those of the block itself on the embedded input
+    x = model.position_embedding(model.token_embedding(ids))
+    _, weights = model.blocks[0](x, padding_mask=ids > 0, return_attention_scores=True)
+    np.testing.assert_allclose(scores[0], numpy(weights["self_attention"]), atol=1e-6)
+
+
 # --- contract, learning, saving ---------------------------------------------------------------
 
 
@@ -258,6 +323,18 @@ def test_transformer_uses_positions_and_rejects_long_inputs(ids):
             TransformerClassifier,
             {"vocab_size": VOCAB, "max_length": 8, "embed_dim": 8, "num_heads": 2, "ff_dim": 8},
         ),
+        (
+            TransformerClassifier,
+            {
+                "vocab_size": VOCAB,
+                "max_length": 8,
+                "embed_dim": 8,
+                "num_heads": 2,
+                "ff_dim": 8,
+                "positions": "sinusoidal",
+                "norm_first": True,
+            },
+        ),  # fmt: skip
     ],
     ids=lambda v: v.__name__ if isinstance(v, type) else "",
 )
@@ -361,8 +438,12 @@ def test_pretrained_embedding_matrix():
         (lambda: KimCNN(10, dropout=1.0), "dropout"),
         (lambda: RecurrentClassifier(10, rnn_layer="transformer"), "rnn_layer"),
         (lambda: RecurrentClassifier(10, rnn_layer=lambda units, **kw: 3), "not a Keras layer"),
+        (lambda: RecurrentClassifier(10, cells="cudnn"), "cells"),
+        (lambda: RecurrentClassifier(10, rnn_layer=lstm_from_cell, cells="nlpbook"), "factory"),
         (lambda: TransformerClassifier(10, 8, embed_dim=10, num_heads=4), "multiple of num_heads"),
         (lambda: TransformerClassifier(10, 0), "max_length"),
+        (lambda: TransformerClassifier(10, 8, positions="rotary"), "positions"),
+        (lambda: TransformerClassifier(10, 8, norm_first="yes"), "norm_first"),
         (lambda: BagOfNgramsClassifier(50_000), "int32"),
         (lambda: BagOfNgramsClassifier(10, num_classes=1), "num_classes"),
     ],

@@ -21,7 +21,7 @@ from __future__ import annotations
 import keras
 import numpy as np
 
-from nlpbook._checks import check_bool, check_int, check_rate
+from nlpbook._checks import check_bool, check_heads, check_int, check_rate
 from nlpbook.layers._cell import get_activation
 from nlpbook.layers.attention import MultiHeadAttention
 
@@ -56,11 +56,7 @@ class _Block(keras.layers.Layer):
                 f"{type(self).__name__} expects inputs (batch, time, d_model) with a known "
                 f"d_model. Received shape {tuple(x_shape)}"
             )
-        if d_model % self.num_heads:
-            raise ValueError(
-                f"d_model (the inputs' last axis) must be a multiple of num_heads. "
-                f"Received: d_model={d_model}, num_heads={self.num_heads}"
-            )
+        check_heads("d_model", d_model, self.num_heads)  # d_model: the inputs' last axis
         return d_model
 
     def _attention(self, name, d_model, query_shape, value_shape):

@@ -20,7 +20,15 @@ import keras
 import numpy as np
 from keras import layers, ops
 
-from nlpbook._checks import check_int, check_rate
+from nlpbook._checks import check_bool, check_heads, check_int, check_rate
+from nlpbook.layers import (
+    GRUCell,
+    LSTMCell,
+    PositionEmbedding,
+    SimpleRNNCell,
+    SinusoidalPositionEmbedding,
+    TransformerEncoderBlock,
+)
 from nlpbook.models.nnlm import _check_ids
 
 _NO_KEY = np.iinfo(np.int32).max  # fills unused bigram slots; no real key reaches it
@@ -344,6 +352,16 @@ class KimCNN(keras.Model):
 
 
 _RNN_LAYERS = {"lstm": layers.LSTM, "gru": layers.GRU, "simple_rnn": layers.SimpleRNN}
+_CELLS = {"lstm": LSTMCell, "gru": GRUCell, "simple_rnn": SimpleRNNCell}  # chapter 6's
+
+
+def _rnn_of_cell(cell_class):
+    """A factory: one of chapter 6's cells wrapped in ``keras.layers.RNN``."""
+
+    def factory(units, dtype=None, name=None):
+        return layers.RNN(cell_class(units, dtype=dtype), dtype=dtype, name=name)
+
+    return factory
 
 
 @keras.saving.register_keras_serializable(package="nlpbook")
@@ -366,6 +384,10 @@ class RecurrentClassifier(keras.Model):
             that takes ``mask`` and returns its last output (``return_sequences=False``), e.g.
             ``keras.layers.RNN(MyLSTMCell(units), **kwargs)`` with one's own cell. For the
             model to save and load, the factory must be a registered Keras-serializable function.
+        cells: for a named ``rnn_layer``, ``"keras"`` (the built-in layer, which uses cuDNN on
+            a GPU when it can) or ``"nlpbook"`` (chapter 6's ``LSTMCell``, ``GRUCell`` or
+            ``SimpleRNNCell`` in ``keras.layers.RNN``). Both have the same weights in the same
+            layout, so ``set_weights`` copies one model into the other.
         bidirectional: read the text in both directions (``keras.layers.Bidirectional``).
         dropout: dropout rate on the embeddings and on the final states while training.
 
@@ -396,6 +418,7 @@ class RecurrentClassifier(keras.Model):
         rnn_layer="lstm",
         bidirectional=True,
         dropout=0.0,
+        cells="keras",
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -410,13 +433,26 @@ class RecurrentClassifier(keras.Model):
                 f"rnn_layer must be one of {sorted(_RNN_LAYERS)} or a callable factory. "
                 f"Received: rnn_layer={rnn_layer!r}"
             )
+        if cells not in ("keras", "nlpbook"):
+            raise ValueError(f'cells must be "keras" or "nlpbook". Received: cells={cells!r}')
+        if cells != "keras" and not isinstance(rnn_layer, str):
+            raise ValueError(
+                'cells="nlpbook" chooses the cells of a named rnn_layer ("lstm", "gru", '
+                f'"simple_rnn"); a factory makes its own. Received: rnn_layer={rnn_layer!r}'
+            )
         self.rnn_layer = rnn_layer
+        self.cells = cells
         self.bidirectional = bool(bidirectional)
         self.dropout = check_rate("dropout", dropout)
         policy = self.dtype_policy
         # cuDNN's fused kernels have no bfloat16: the recurrence computes in float32
         rnn_policy = "float32" if policy.compute_dtype == "bfloat16" else policy
-        factory = _RNN_LAYERS.get(rnn_layer) if isinstance(rnn_layer, str) else rnn_layer
+        if not isinstance(rnn_layer, str):
+            factory = rnn_layer
+        elif cells == "keras":
+            factory = _RNN_LAYERS[rnn_layer]
+        else:
+            factory = _rnn_of_cell(_CELLS[rnn_layer])
         self.embedding = layers.Embedding(vocab_size, embedding_dim, dtype=policy, name="embedding")
         self.embedding_dropout = layers.Dropout(
             self.dropout, dtype=policy, name="embedding_dropout"
@@ -452,34 +488,40 @@ class RecurrentClassifier(keras.Model):
             "rnn_layer": rnn_layer,
             "bidirectional": self.bidirectional,
             "dropout": self.dropout,
+            "cells": self.cells,
         }
 
 
 @keras.saving.register_keras_serializable(package="nlpbook")
 class TransformerClassifier(keras.Model):
-    r"""A small Transformer encoder over the tokens, mean-pooled, then a softmax layer.
+    r"""A Transformer encoder over the tokens, mean-pooled over the real ones, then a softmax.
 
     .. math::
         x_t = E[w_t] + P[t], \qquad
-        x \leftarrow \mathrm{LN}(x + \mathrm{MHA}(x, x, x)), \qquad
-        x \leftarrow \mathrm{LN}(x + W_2\,\mathrm{ReLU}(W_1 x)), \qquad
+        x \leftarrow \mathrm{Block}_l(x) \ (l = 1 \dots L), \qquad
         \text{logits} = W \tfrac{1}{n}\textstyle\sum_{t \le n} x_t
 
-    (post-norm blocks as in Vaswani et al.; learned positions ``P``, as in keras.io's
-    "Text classification with Transformer"). Attention uses ``keras.layers.MultiHeadAttention``
-    with a mask that hides the padded *keys* from every query; the mean is over the ``n``
-    real tokens. Positions count from the first token, so texts must be padded on the right
-    (as the book's pipelines do); then padding changes nothing.
+    The blocks are :class:`nlpbook.layers.TransformerEncoderBlock` (chapter 7), post-LN as in
+    the paper or pre-LN (``norm_first``, then one more ``LayerNormalization`` after the last
+    block, GPT-2's ``ln_f``). ``P`` is a learned table (:class:`~nlpbook.layers.PositionEmbedding`,
+    as in keras.io's "Text classification with Transformer") or the fixed sinusoids
+    (:class:`~nlpbook.layers.SinusoidalPositionEmbedding`). Padded keys are hidden from every
+    query and the mean is over the ``n`` real tokens; positions count from the first token,
+    so texts must be padded on the right (as the book's pipelines do), and then padding
+    changes nothing.
 
     Args:
         vocab_size: number of token ids (id 0 pads).
         max_length: the longest input (the number of learned positions).
         num_classes: number of labels.
-        embed_dim: model width.
-        num_heads: attention heads (``embed_dim`` must be a multiple).
-        ff_dim: hidden units of the feed-forward block.
+        embed_dim: model width ``d_model``; a multiple of ``num_heads``.
+        num_heads: attention heads.
+        ff_dim: hidden units of each block's feed-forward network.
         num_layers: encoder blocks.
-        dropout: dropout rate on the attention and feed-forward outputs and the pooled vector.
+        dropout: dropout rate on the embedded input, on each sub-layer's output (residual
+            dropout) and on the pooled vector.
+        positions: ``"learned"`` or ``"sinusoidal"``.
+        norm_first: ``False`` for post-LN blocks, ``True`` for pre-LN.
 
     Call arguments:
         inputs: int ids ``(batch, time)``, ``time <= max_length``.
@@ -493,9 +535,12 @@ class TransformerClassifier(keras.Model):
         ...                            ff_dim=16)
         >>> tuple(tr(np.array([[5, 6, 0, 0]])).shape)
         (1, 2)
+        >>> [tuple(w.shape) for w in tr.attention_scores(np.array([[5, 6, 0, 0]]))]
+        [(1, 2, 4, 4)]
 
     References:
-        Vaswani et al. (2017), *Attention Is All You Need*, NeurIPS.
+        Vaswani et al. (2017), *Attention Is All You Need*, NeurIPS;
+        Xiong et al. (2020), *On Layer Normalization in the Transformer Architecture*, ICML.
     """
 
     def __init__(
@@ -508,6 +553,8 @@ class TransformerClassifier(keras.Model):
         ff_dim=128,
         num_layers=1,
         dropout=0.1,
+        positions="learned",
+        norm_first=False,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -516,68 +563,85 @@ class TransformerClassifier(keras.Model):
         self.num_classes = check_int("num_classes", num_classes, 2)
         self.embed_dim = check_int("embed_dim", embed_dim, 1)
         self.num_heads = check_int("num_heads", num_heads, 1)
-        if self.embed_dim % self.num_heads:
-            raise ValueError(
-                f"embed_dim must be a multiple of num_heads. Received: embed_dim={embed_dim}, "
-                f"num_heads={num_heads}"
-            )
+        check_heads("embed_dim", self.embed_dim, self.num_heads)
         self.ff_dim = check_int("ff_dim", ff_dim, 1)
         self.num_layers = check_int("num_layers", num_layers, 1)
         self.dropout = check_rate("dropout", dropout)
+        if positions not in ("learned", "sinusoidal"):
+            raise ValueError(
+                f'positions must be "learned" or "sinusoidal". Received: positions={positions!r}'
+            )
+        self.positions = positions
+        self.norm_first = check_bool("norm_first", norm_first)
         policy = self.dtype_policy
         self.token_embedding = layers.Embedding(
             vocab_size, embed_dim, dtype=policy, name="token_embedding"
         )
-        self.position_embedding = layers.Embedding(
-            max_length, embed_dim, dtype=policy, name="position_embedding"
+        self.position_embedding = (
+            PositionEmbedding(max_length, dtype=policy, name="position_embedding")
+            if positions == "learned"
+            else SinusoidalPositionEmbedding(dtype=policy, name="position_embedding")
         )
-        self.blocks = []
-        for i in range(self.num_layers):
-            self.blocks.append(
-                {
-                    "attention": layers.MultiHeadAttention(
-                        num_heads,
-                        embed_dim // num_heads,
-                        dropout=self.dropout,
-                        dtype=policy,
-                        name=f"attention_{i}",
-                    ),
-                    "norm_1": layers.LayerNormalization(
-                        epsilon=1e-6, dtype=policy, name=f"norm_{i}a"
-                    ),
-                    "ff_1": layers.Dense(ff_dim, activation="relu", dtype=policy, name=f"ff_{i}a"),
-                    "ff_2": layers.Dense(embed_dim, dtype=policy, name=f"ff_{i}b"),
-                    "norm_2": layers.LayerNormalization(
-                        epsilon=1e-6, dtype=policy, name=f"norm_{i}b"
-                    ),
-                    "dropout_1": layers.Dropout(self.dropout, dtype=policy, name=f"dropout_{i}a"),
-                    "dropout_2": layers.Dropout(self.dropout, dtype=policy, name=f"dropout_{i}b"),
-                }
-            )
+        self.embedding_dropout = layers.Dropout(
+            self.dropout, dtype=policy, name="embedding_dropout"
+        )
+        self.blocks = [
+            TransformerEncoderBlock(
+                num_heads,
+                ff_dim,
+                dropout=self.dropout,
+                norm_first=self.norm_first,
+                dtype=policy,
+                name=f"block_{i}",
+            )  # fmt: skip
+            for i in range(self.num_layers)
+        ]
+        self.final_norm = (
+            layers.LayerNormalization(epsilon=1e-5, dtype=policy, name="final_norm")
+            if self.norm_first
+            else None
+        )
         self.pooled_dropout = layers.Dropout(self.dropout, dtype=policy, name="pooled_dropout")
         self.output_layer = layers.Dense(num_classes, dtype="float32", name="output")
 
-    def call(self, inputs, training=None):
-        _check_ids(inputs, 2, "TransformerClassifier")
+    def _encode(self, inputs, training, with_scores=False):
+        """Block outputs ``(batch, time, embed_dim)``, the padding mask and the blocks' weights."""
+        _check_ids(inputs, 2, type(self).__name__)
         length = inputs.shape[1]
         if length is not None and length > self.max_length:
             raise ValueError(
-                f"TransformerClassifier has {self.max_length} positions (max_length). Received "
+                f"{type(self).__name__} has {self.max_length} positions (max_length). Received "
                 f"sequences of length {length}: truncate them (max_length in the pipeline)"
             )
         mask = _padding_mask(inputs)  # (batch, time)
-        positions = ops.arange(ops.shape(inputs)[1])
-        x = self.token_embedding(inputs) + self.position_embedding(positions)[None]
-        # (batch, query, key): every query may look at the real keys only
-        attention_mask = ops.logical_and(ops.ones_like(mask)[:, :, None], mask[:, None, :])
-        for b in self.blocks:
-            a = b["attention"](x, x, attention_mask=attention_mask, training=training)
-            x = b["norm_1"](x + b["dropout_1"](a, training=training))  # (batch, time, dim)
-            f = b["ff_2"](b["ff_1"](x))
-            x = b["norm_2"](x + b["dropout_2"](f, training=training))
+        x = self.position_embedding(self.token_embedding(inputs))
+        x = self.embedding_dropout(x, training=training)
+        scores = []
+        for block in self.blocks:
+            if with_scores:
+                x, weights = block(
+                    x, padding_mask=mask, return_attention_scores=True, training=False
+                )
+                scores.append(weights["self_attention"])
+            else:
+                x = block(x, padding_mask=mask, training=training)
+        if self.final_norm is not None:
+            x = self.final_norm(x)
+        return x, mask, scores
+
+    def call(self, inputs, training=None):
+        x, mask, _ = self._encode(inputs, training)
         weights = ops.cast(mask, x.dtype)[:, :, None]  # (batch, time, 1)
         pooled = ops.sum(x * weights, axis=1) / ops.maximum(ops.sum(weights, axis=1), 1)
         return self.output_layer(self.pooled_dropout(pooled, training=training))
+
+    def attention_scores(self, inputs):
+        """Each block's self-attention weights at inference, ``(batch, heads, time, time)``.
+
+        Rows are queries, columns keys; padded keys get weight 0 (rows of padded queries
+        are computed but meaningless).
+        """
+        return self._encode(ops.convert_to_tensor(inputs), False, with_scores=True)[2]
 
     def compute_output_shape(self, input_shape):
         return (input_shape[0], self.num_classes)
@@ -593,6 +657,8 @@ class TransformerClassifier(keras.Model):
             "ff_dim": self.ff_dim,
             "num_layers": self.num_layers,
             "dropout": self.dropout,
+            "positions": self.positions,
+            "norm_first": self.norm_first,
         }
 
 

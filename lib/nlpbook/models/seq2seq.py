@@ -37,7 +37,7 @@ import keras
 import numpy as np
 from keras import layers, ops
 
-from nlpbook._checks import check_bool, check_int, check_rate
+from nlpbook._checks import check_bool, check_heads, check_int, check_rate
 from nlpbook.generation import beam_search
 from nlpbook.layers import (
     AdditiveAttention,
@@ -429,11 +429,7 @@ class TransformerSeq2Seq(_Seq2Seq):
         self.tgt_vocab = check_int("tgt_vocab", tgt_vocab, 2)
         self.d_model = check_int("d_model", d_model, 1)
         self.num_heads = check_int("num_heads", num_heads, 1)
-        if self.d_model % self.num_heads:
-            raise ValueError(
-                f"d_model must be a multiple of num_heads. Received: d_model={d_model}, "
-                f"num_heads={num_heads}"
-            )
+        check_heads("d_model", self.d_model, self.num_heads)
         self.ff_dim = check_int("ff_dim", ff_dim, 1)
         self.num_layers = check_int("num_layers", num_layers, 1)
         self.dropout = check_rate("dropout", dropout)
