@@ -18,7 +18,7 @@ def test_data_sizes(result):
     assert (sizes["train"], sizes["valid"], sizes["test_2016_flickr"]) == (29_000, 1_014, 1_000)
     assert info["used_sizes"] == {"train": 4_000, "valid": 200, "test": 150}
     assert info["vocab_sizes"] == {"de": 1_000, "en": 1_000}
-    assert info["tatoeba_sizes"]["all"] == 21_116
+    assert info["tatoeba_sizes"] == {"all": 21_116, "train": 4_000, "test": 150}
 
 
 def test_seed_model_ignores_its_source(result):
@@ -35,11 +35,14 @@ def test_seed_model_ignores_its_source(result):
 def test_models_learn_and_read_the_source(result):
     m = result["metrics"]
     for name in MODELS:
+        # quick mode measures 4.00 -> 2.79 (GRU), 4.21 -> 2.97 (attention GRU, 3 epochs),
+        # 5.00 -> 3.03 (Transformer)
         assert m[f"{name}_loss"][-1] < m[f"{name}_loss"][0] - 0.8
         # a model that ignores its source scores its own and a wrong source alike (gap 0);
-        # quick mode measures gaps of about 0.45 (GRUs) and 1.05 nats/token (Transformer)
+        # quick mode measures gaps of 0.86 (GRU), 1.50 (attention GRU) and 1.10 nats/token
+        # (Transformer)
         gap = m[f"{name}_valid_xent_wrong_source"] - m[f"{name}_valid_xent"]
-        assert gap > (0.5 if name == "transformer" else 0.2), name
+        assert gap > (0.4 if name == "gru" else 0.5), name
 
 
 def test_bleu_floors(result):
@@ -47,12 +50,14 @@ def test_bleu_floors(result):
     # degenerate systems: the most frequent training sentence for every input, or the input
     # itself, score about 1 BLEU; a GRU that ignores its source reached about 2.4 here
     assert m["baseline_most_frequent_bleu"] < 2 and m["baseline_copy_source_bleu"] < 2
-    # quick mode measures about 14 (greedy) and 19 (beam 5) for the Transformer, 4-4.5 for
-    # the GRUs (4 epochs on 4,000 short pairs)
-    assert m["transformer_bleu_beam1"] > 9
-    assert m["transformer_bleu_beam5"] > 12
-    for name in ("gru", "attention_gru"):
-        assert max(m[f"{name}_bleu_beam{w}"] for w in (1, 3, 5)) > 3.0, name
+    # quick mode measures 15.0 (greedy) and 16.6 (beam 5) for the one-layer Transformer,
+    # 20.4 and 18.9 for the attention GRU (3 epochs), 10.7 and 10.0 for the GRU (4 epochs on
+    # 4,000 short pairs; another training order moved the Transformer's and attention GRU's
+    # scores by up to 4 points)
+    for name in ("transformer", "attention_gru"):
+        assert m[f"{name}_bleu_beam1"] > 9, name
+        assert m[f"{name}_bleu_beam5"] > 10, name
+    assert max(m["gru_bleu_beam1"], m["gru_bleu_beam5"]) > 6.0
 
 
 def test_decoding_and_bleu_agree(result):
@@ -65,5 +70,8 @@ def test_decoding_and_bleu_agree(result):
 
 def test_tatoeba_chinese_english(result):
     m = result["metrics"]
+    # quick mode (attention GRU, 3 epochs on the 4,000 shortest pairs) measures a loss of
+    # 3.83 -> 2.75 and BLEU 8.3, against 0.18 for the most frequent training sentence
     assert m["tatoeba_loss"][-1] < m["tatoeba_loss"][0] - 0.8
-    assert m["tatoeba_bleu_beam5"] > m["tatoeba_baseline_most_frequent_bleu"]
+    assert m["tatoeba_bleu_beam5"] > 3.0
+    assert m["tatoeba_baseline_most_frequent_bleu"] < 1.0

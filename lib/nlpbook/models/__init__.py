@@ -7,7 +7,7 @@
 ``BagOfNgramsClassifier``  TF-IDF unigrams + bigrams of token ids, logistic regression
 ``KimCNN``             Kim's (2014) CNN for sentences: filters 3/4/5, max-over-time pooling
 ``RecurrentClassifier``  (bidirectional) LSTM/GRU or any recurrent layer, then softmax
-``TransformerClassifier``  small Transformer encoder (keras MultiHeadAttention), mean-pooled
+``TransformerClassifier``  Transformer encoder (chapter 7's blocks), mean-pooled
 ``string_input_classifier``  TextVectorization + classifier: one model from raw strings
 ``pretrained_embedding_matrix``  embedding rows from pretrained word vectors (GloVe)
 ``SkipGram``, ``CBOW``  word2vec with negative sampling
@@ -15,6 +15,7 @@
 ``FastTextSkipGram``   FastText: word + character n-gram vectors, trained skip-gram style
 ``GRUSeq2Seq``, ``AttentionGRUSeq2Seq``, ``TransformerSeq2Seq``  translation models with
                        ``encode``/``decode_step`` for greedy and beam search
+``MaskedSequenceCrossentropy``  token-mean cross-entropy over real target tokens, label smoothing
 """
 
 from nlpbook.models.classifiers import (
@@ -27,6 +28,7 @@ from nlpbook.models.classifiers import (
 )
 from nlpbook.models.fasttext import FastTextSkipGram
 from nlpbook.models.glove import GloVe, GloVeLoss
+from nlpbook.models.losses import MaskedSequenceCrossentropy
 from nlpbook.models.ngram import NGramLM
 from nlpbook.models.nnlm import FeedForwardLM, RecurrentLM, stream_perplexity
 from nlpbook.models.seq2seq import AttentionGRUSeq2Seq, GRUSeq2Seq, TransformerSeq2Seq
@@ -42,6 +44,7 @@ __all__ = [
     "GloVeLoss",
     "GRUSeq2Seq",
     "KimCNN",
+    "MaskedSequenceCrossentropy",
     "NGramLM",
     "RecurrentClassifier",
     "RecurrentLM",

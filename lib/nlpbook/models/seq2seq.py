@@ -14,7 +14,8 @@ both.)
 Every model is called on ``(source, decoder_input)``, the batches of
 :func:`nlpbook.pipelines.translation_dataset` (id 0 pads both sides), and returns float32
 logits ``(batch, T, target_vocab)`` (teacher forcing: train with
-``SparseCategoricalCrossentropy(from_logits=True, ignore_class=0)``). To translate, each offers
+:class:`nlpbook.models.MaskedSequenceCrossentropy`, the token mean over the real target
+tokens, with label smoothing if wanted). To translate, each offers
 ``encode(source) -> state`` and ``decode_step(tokens, state) -> (logits, state)``, the step
 function that :func:`nlpbook.generation.greedy_search` and
 :func:`nlpbook.generation.beam_search` drive; the state is a dict of tensors with the batch on
@@ -173,9 +174,18 @@ class _RecurrentSeq2Seq(_Seq2Seq):
         # cuDNN's GRU kernels have no bfloat16: under mixed_bfloat16 all but the embeddings
         # compute in float32 (as RecurrentLM does)
         self._rnn_policy = "float32" if policy.compute_dtype == "bfloat16" else policy
+        # Keras' default word vectors, U(-0.05, 0.05), keep every encoder output tiny (RMS
+        # about 0.01): the source then barely reaches the decoder, and in the attention model
+        # the keys are nearly equal, attention is uniform and its weights get gradients 10^3
+        # to 10^7 times smaller than the decoder's; training (under a learning-rate warm-up
+        # above all) fits the target language and ignores the source. Word vectors of unit
+        # scale, N(0, 1) (PyTorch's default), carry the source from the first step.
+        unit_normal = keras.initializers.RandomNormal(stddev=1.0)
         self.source_embedding = layers.Embedding(src_vocab, embed_dim, dtype=policy,
+                                                 embeddings_initializer=unit_normal,
                                                  name="source_embedding")  # fmt: skip
         self.target_embedding = layers.Embedding(tgt_vocab, embed_dim, dtype=policy,
+                                                 embeddings_initializer=unit_normal,
                                                  name="target_embedding")  # fmt: skip
         self.embedding_dropout = layers.Dropout(self.dropout, dtype=policy, name="embed_dropout")
         self.output_dropout = layers.Dropout(self.dropout, dtype=policy, name="output_dropout")
@@ -282,7 +292,10 @@ class AttentionGRUSeq2Seq(_RecurrentSeq2Seq):
     GRU. So the decoder GRU never waits for attention, and teacher forcing runs the GRU over
     the whole target in one call, then attends for all ``T`` positions at once. (Bahdanau's
     decoder queries with :math:`s_{t-1}` and feeds :math:`c_t` into the GRU, which forces a
-    loop over the target steps.) Padded source positions get attention weight 0. The
+    loop over the target steps.) Padded source positions get attention weight 0. The word
+    vectors start as :math:`N(0, 1)` (not Keras' ``U(-0.05, 0.05)``, in both GRU models), so
+    that the encoder outputs, hence the keys, differ from the first step and attention can
+    learn. The
     decoding state is ``{"hidden": (batch, units), "memory": (batch, S, 2 * units),
     "source_mask": (batch, S) bool}``: the decoder state, the encoder outputs and which of
     them are real tokens.
