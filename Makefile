@@ -1,6 +1,7 @@
 # make lab       set up .venv if needed, then open JupyterLab on chapters/
 # make test      set up .venv if needed, then run every test, chapter runs included
-# make chapters  execute every chapter headless (quick mode; FULL=1 for the real experiments)
+# make chapters  execute every chapter headless (quick mode; FULL=1 for the real experiments;
+#                SMOKE=1: full mode with every Model.fit cut to 2 batches, to check code paths)
 # make gpu-test  the GPU-marked tests only (on a machine with a GPU)
 # make test-backends  the library tests under the JAX and PyTorch backends (installs them)
 
@@ -28,7 +29,7 @@ test: $(STAMP)
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 chapters: $(STAMP)
-	$(PY) -m nlpbook chapters run $(if $(FULL),--full,)
+	$(PY) -m nlpbook chapters run $(if $(SMOKE),--smoke,$(if $(FULL),--full,))
 
 gpu-test: $(STAMP)
 	$(PY) -m pytest -m gpu $(PYTEST_ARGS)

@@ -59,3 +59,21 @@ def test_figures_reach_the_executed_notebook(tmp_path, monkeypatch):
     executed = nbformat.read(tmp_path / "res" / "executed" / "95_plot.ipynb", as_version=4)
     kinds = [set(o.get("data", {})) for o in executed.cells[0].outputs]
     assert any("image/png" in k for k in kinds), kinds
+
+
+def test_smoke_runs_are_full_mode_kept_apart_from_real_results(monkeypatch, tmp_path):
+    monkeypatch.setenv("NLPBOOK_RESULTS", str(tmp_path))
+    calls = []
+
+    def fake_execute(path, **kwargs):
+        calls.append((path.stem, kwargs))
+        return tmp_path / "smoke" / f"{path.stem}.json"
+
+    monkeypatch.setattr(notebooks, "execute", fake_execute)
+    assert notebooks.main(["run", "01", "--smoke"]) == 0
+    assert notebooks.main(["run", "01", "--full"]) == 0
+    (smoke_stem, smoke), (_, full) = calls
+    assert smoke_stem == "01_tour"
+    assert smoke["quick"] is False and smoke["extra_env"] == {"NLPBOOK_SMOKE": "1"}
+    assert smoke["results_dir"] == tmp_path / "smoke"
+    assert full["quick"] is False and "extra_env" not in full and "results_dir" not in full

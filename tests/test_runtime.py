@@ -67,3 +67,42 @@ def test_mixed_precision_auto_follows_the_device():
     assert runtime.set_mixed_precision(True) == "mixed_bfloat16"
     assert keras.layers.Dense(2).compute_dtype == "bfloat16"
     assert runtime.set_mixed_precision(False) == "float32"
+
+
+@pytest.fixture
+def restore_fit(monkeypatch):
+    """Whatever a test does to keras.Model.fit, the real one is back afterwards."""
+    monkeypatch.setattr(keras.Model, "fit", keras.Model.fit)
+
+
+def tiny_model():
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(1)])
+    model.compile("sgd", "mse")
+    return model
+
+
+def test_smoke_mode_cuts_every_fit_to_two_batches(monkeypatch, restore_fit):
+    monkeypatch.setenv("NLPBOOK_SMOKE", "1")
+    assert runtime.smoke_mode()
+    assert "smoke run" in runtime.setup(seed=0, mixed_precision=False)
+    x, y = np.ones((100, 3), "float32"), np.ones((100, 1), "float32")
+    model = tiny_model()
+    history = model.fit(x, y, batch_size=10, epochs=5, validation_data=(x, y), verbose=0)
+    assert int(model.optimizer.iterations) == 2
+    assert len(history.history["loss"]) == 1 and "val_loss" in history.history
+    # epochs given by position are cut too
+    model = tiny_model()
+    model.fit(x, y, 10, 5, verbose=0)
+    assert int(model.optimizer.iterations) == 2
+
+
+def test_without_smoke_mode_fit_is_untouched(monkeypatch, restore_fit):
+    monkeypatch.setenv("NLPBOOK_SMOKE", "1")
+    runtime.setup(seed=0, mixed_precision=False)
+    monkeypatch.delenv("NLPBOOK_SMOKE")
+    assert not runtime.smoke_mode()
+    assert "smoke" not in runtime.setup(seed=0, mixed_precision=False)  # undoes the limit
+    x, y = np.ones((100, 3), "float32"), np.ones((100, 1), "float32")
+    model = tiny_model()
+    model.fit(x, y, batch_size=10, epochs=3, verbose=0)
+    assert int(model.optimizer.iterations) == 30

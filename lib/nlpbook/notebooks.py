@@ -157,7 +157,8 @@ def _kernel_manager_class():
 
 
 def main(argv: list[str]) -> int:
-    """``python -m nlpbook chapters run [NAME ...] [--full] [--timeout S]`` and ``chapters check``."""
+    """``python -m nlpbook chapters run [NAME ...] [--full | --smoke] [--timeout S]`` and
+    ``chapters check``."""
     import argparse
 
     parser = argparse.ArgumentParser(prog="python -m nlpbook chapters")
@@ -165,6 +166,12 @@ def main(argv: list[str]) -> int:
     run = sub.add_parser("run", help="execute chapters headless, writing results/*.json")
     run.add_argument("names", nargs="*", help="chapter stems or numbers (default: all)")
     run.add_argument("--full", action="store_true", help="full mode (NLPBOOK_QUICK=0)")
+    run.add_argument(
+        "--smoke",
+        action="store_true",
+        help="full mode with every Model.fit cut to 2 batches (NLPBOOK_SMOKE=1): checks the "
+        "code paths; results go to results/smoke/",
+    )
     run.add_argument("--timeout", type=int, default=None, help="seconds per cell")
     sub.add_parser("check", help="check every ipynb/py pair is in sync and output-free")
     args = parser.parse_args(argv)
@@ -179,13 +186,17 @@ def main(argv: list[str]) -> int:
 
     if args.names:
         paths = [find_chapter(n) for n in args.names]
-    timeout = args.timeout or (6 * 3600 if args.full else 900)
+    full = args.full or args.smoke
+    timeout = args.timeout or (6 * 3600 if full else 900)
+    mode = "smoke" if args.smoke else "full" if full else "quick"
+    # a smoke run's numbers are meaningless: they never replace a real run's results
+    smoke = {"results_dir": results.results_dir() / "smoke", "extra_env": {"NLPBOOK_SMOKE": "1"}}
     failed = []
     for path in paths:
         start = time.perf_counter()
-        print(f"{path.stem}: running ({'full' if args.full else 'quick'} mode)...", flush=True)
+        print(f"{path.stem}: running ({mode} mode)...", flush=True)
         try:
-            out = execute(path, quick=not args.full, timeout=timeout)
+            out = execute(path, quick=not full, timeout=timeout, **(smoke if args.smoke else {}))
         except RuntimeError as err:
             failed.append(path.stem)
             print(f"{path.stem}: FAILED after {time.perf_counter() - start:.0f} s\n{err}")

@@ -72,7 +72,7 @@ class Recorder:
     Args:
         chapter: the chapter's file stem, e.g. ``"01_tour"``.
 
-    The saved file holds ``chapter``, ``quick``, ``metrics`` (name → number or small table),
+    The saved file holds ``chapter``, ``quick``, ``smoke``, ``metrics`` (name → number or small table),
     ``info`` (datasets, sizes, settings), ``runtime`` (backend, devices, versions),
     ``wall_time_s`` (since the recorder was made) and ``finished_at`` (UTC).
     """
@@ -98,6 +98,7 @@ class Recorder:
         record = {
             "chapter": self.chapter,
             "quick": runtime.quick_mode(),
+            "smoke": runtime.smoke_mode(),
             "metrics": self.metrics,
             "info": self.details,
             "runtime": {

@@ -43,6 +43,46 @@ def quick_mode() -> bool:
     return _env_flag("NLPBOOK_QUICK", default=True)
 
 
+def smoke_mode() -> bool:
+    """True if ``NLPBOOK_SMOKE`` is 1/true/yes/on (default off).
+
+    A smoke run checks a chapter's code paths, typically full mode's, before hours of device
+    time go into them: :func:`setup` then cuts every ``keras.Model.fit`` to two batches of one
+    epoch (see :func:`limit_training`). Everything else runs for real (data, vocabularies,
+    evaluation, decoding, custom training loops), and every number it prints is meaningless:
+    a chapter's own check that a model learned something fails in a smoke run, any other
+    error is a bug. ``python -m nlpbook chapters run --smoke`` runs chapters this way in full
+    mode (``make chapters SMOKE=1``).
+    """
+    return _env_flag("NLPBOOK_SMOKE", default=False)
+
+
+_FIT = keras.Model.fit  # the real one, whatever limit_training does
+
+
+def limit_training(enabled: bool, steps: int = 2) -> None:
+    """Make every ``keras.Model.fit`` train ``steps`` batches of one epoch, or undo that.
+
+    ``fit``'s other arguments pass through; ``epochs`` becomes 1, ``steps_per_epoch`` becomes
+    ``steps`` and ``validation_steps`` 1 (when there is validation data), for arrays and
+    ``tf.data`` datasets alike.
+    """
+    if not enabled:
+        keras.Model.fit = _FIT
+        return
+
+    def fit(self, *args, **kwargs):
+        kwargs.update(epochs=1, steps_per_epoch=steps)
+        if kwargs.get("validation_data") is not None:
+            kwargs["validation_steps"] = 1
+        if len(args) > 3:  # fit(x, y, batch_size, epochs, ...): epochs given by position
+            args = (*args[:3], 1, *args[4:])
+            kwargs.pop("epochs")
+        return _FIT(self, *args, **kwargs)
+
+    keras.Model.fit = fit
+
+
 def backend() -> str:
     """The Keras backend in use: "tensorflow", "jax" or "torch"."""
     return keras.backend.backend()
@@ -108,6 +148,8 @@ def describe() -> str:
     parts.append("devices: " + ", ".join(devices()))
     parts.append(f"dtype policy {keras.config.dtype_policy().name}")
     parts.append("quick mode" if quick_mode() else "full mode")
+    if smoke_mode():
+        parts[-1] += " (smoke run: 2 batches per fit, numbers meaningless)"
     return " | ".join(parts)
 
 
@@ -172,7 +214,10 @@ def setup(seed: int = 0, mixed_precision: str | bool = "auto", deterministic: bo
 
     Returns:
         The one-line runtime description, for the top of a chapter.
+
+    Under :func:`smoke_mode` it also cuts every ``Model.fit`` short (:func:`limit_training`).
     """
     set_seed(seed, deterministic=deterministic)
     set_mixed_precision(mixed_precision)
+    limit_training(smoke_mode())
     return describe()
