@@ -63,12 +63,7 @@ from nlpbook.display import show_table
 from nlpbook.layers import GRUCell, LSTMCell, SimpleRNNCell
 
 print(runtime.setup(seed=0, mixed_precision=False))
-if runtime.backend() == "jax":
-    import jax
-
-    jax.config.update("jax_default_matmul_precision", "highest")
-elif runtime.backend() == "tensorflow":
-    tf.config.experimental.enable_tensor_float_32_execution(False)
+runtime.full_float32_matmuls()  # no TF32 on a GPU: the reference comparisons need float32
 
 # %% [markdown]
 # Parameters: quick mode (the default) trains on the adding problem with sequences of 40
@@ -458,6 +453,8 @@ def gradients(loss_fn, tensors):
             loss = loss_fn(tensors)
         return tape.gradient(loss, tensors)
     if name == "jax":
+        import jax
+
         return jax.grad(loss_fn)(tensors)
     if name == "torch":
         import torch

@@ -83,12 +83,7 @@ from nlpbook.layers import (
 from nlpbook.models import TransformerClassifier
 
 print(runtime.setup(seed=0, mixed_precision=False))
-if runtime.backend() == "jax":
-    import jax
-
-    jax.config.update("jax_default_matmul_precision", "highest")
-elif runtime.backend() == "tensorflow":
-    tf.config.experimental.enable_tensor_float_32_execution(False)
+runtime.full_float32_matmuls()  # no TF32 on a GPU: the reference comparisons need float32
 
 # %% [markdown]
 # Parameters: quick mode (the default) runs in about a minute and a half on two CPU cores;

@@ -11,24 +11,16 @@ import os
 os.environ.setdefault("MPLBACKEND", "agg")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-import keras  # noqa: E402
 import pytest  # noqa: E402
 
-if keras.config.backend() == "jax":
-    import jax  # noqa: E402
+from nlpbook import runtime  # noqa: E402
 
-    jax.config.update("jax_default_matmul_precision", "highest")
-elif keras.config.backend() == "tensorflow":
-    import tensorflow as tf  # noqa: E402
-
-    tf.config.experimental.enable_tensor_float_32_execution(False)
+runtime.full_float32_matmuls()
 
 
 def pytest_collection_modifyitems(config, items):
     if not any(item.get_closest_marker("gpu") for item in items):
         return
-    from nlpbook import runtime
-
     if runtime.has_gpu():
         return
     skip = pytest.mark.skip(reason=f"needs a GPU; this run sees {runtime.devices()}")

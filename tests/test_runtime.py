@@ -106,3 +106,20 @@ def test_without_smoke_mode_fit_is_untouched(monkeypatch, restore_fit):
     model = tiny_model()
     model.fit(x, y, batch_size=10, epochs=3, verbose=0)
     assert int(model.optimizer.iterations) == 30
+
+
+def test_full_float32_matmuls_turns_tf32_off_on_the_backend():
+    runtime.full_float32_matmuls()
+    name = runtime.backend()
+    if name == "tensorflow":
+        import tensorflow as tf
+
+        assert tf.config.experimental.tensor_float_32_execution_enabled() is False
+    elif name == "jax":
+        import jax
+
+        assert jax.config.jax_default_matmul_precision == "highest"
+    else:
+        import torch
+
+        assert torch.get_float32_matmul_precision() == "highest"

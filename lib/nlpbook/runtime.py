@@ -203,6 +203,29 @@ def set_mixed_precision(policy: str | bool = "auto") -> str:
     return keras.config.dtype_policy().name
 
 
+def full_float32_matmuls() -> None:
+    """Make float32 matrix products run in full float32 on the current backend.
+
+    On NVIDIA GPUs since Ampere, JAX and TensorFlow run float32 matmuls on TF32 tensor cores
+    by default (10 mantissa bits): fast, but about 1e-3 off, which breaks comparisons with a
+    NumPy or Keras reference at float32 tolerances. Chapters that make such comparisons, and
+    the test suite, call this first; on a CPU it changes nothing.
+    """
+    name = backend()
+    if name == "jax":
+        import jax
+
+        jax.config.update("jax_default_matmul_precision", "highest")
+    elif name == "tensorflow":
+        import tensorflow as tf
+
+        tf.config.experimental.enable_tensor_float_32_execution(False)
+    elif name == "torch":
+        import torch
+
+        torch.set_float32_matmul_precision("highest")
+
+
 def setup(seed: int = 0, mixed_precision: str | bool = "auto", deterministic: bool = True) -> str:
     """Seed everything, choose the dtype policy and return :func:`describe`.
 
