@@ -380,7 +380,10 @@ def train(name, train_ds, valid_ds, src_vocab, tgt_vocab, epochs, steps):
     model((np.ones((1, 2), "int32"), np.ones((1, 2), "int32")))
     model.optimizer.build(model.trainable_variables)
     start = time.perf_counter()
-    history = model.fit(train_ds, validation_data=valid_ds, epochs=epochs, verbose=0)
+    # full mode runs for hours: one line per epoch shows how far it has got
+    history = model.fit(
+        train_ds, validation_data=valid_ds, epochs=epochs, verbose=0 if QUICK else 2
+    )
     return model, history.history, time.perf_counter() - start
 
 
