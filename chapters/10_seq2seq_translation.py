@@ -572,7 +572,8 @@ examples = [0, 2, 5]
 fig, axes = plt.subplots(len(examples), 2, figsize=(11, 3.6 * len(examples)))
 for row, i in enumerate(examples):
     for col, name in enumerate(("attention_gru", "transformer")):
-        out = tok_en.encode(translations[(name, 5)][i]).numpy().tolist()
+        # BOS + at most MAX_LEN - 1 tokens: the Transformer decoder reads at most MAX_LEN
+        out = tok_en.encode(translations[(name, 5)][i]).numpy().tolist()[: MAX_LEN - 1]
         weights = alignment(models[name], test_ids[i], out)
         ax = axes[row, col]
         ax.imshow(weights[: len(out)], cmap="viridis", vmin=0, vmax=1, aspect="auto")
