@@ -205,6 +205,28 @@ def test_kim_cnn_static_embeddings_stay_fixed(ids):
     assert np.linalg.norm(numpy(static.output_layer.kernel), axis=0).max() <= 3 + 1e-5
 
 
+def test_recurrent_classifier_takes_pretrained_vectors_and_fine_tunes_them(ids):
+    matrix = np.random.default_rng(2).normal(size=(VOCAB, 6)).astype("float32")
+    model = RecurrentClassifier(VOCAB, embedding_dim=6, units=3)
+    model.set_embeddings(matrix)  # before the model is built
+    np.testing.assert_array_equal(numpy(model.embedding(ids)), matrix[ids])
+    model.compile("adam", keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    model.fit(ids, np.array([0, 1, 0, 1]), epochs=2, verbose=0)
+    moved = np.abs(numpy(model.embedding.embeddings) - matrix).max(axis=1)
+    seen = np.unique(ids[ids > 0])
+    unseen = np.setdiff1d(np.arange(1, VOCAB), seen)
+    assert moved[seen].min() > 0  # non-static: every vector read is tuned
+    assert moved[unseen].max() == 0 and moved[0] == 0  # no gradient reaches the others, nor padding
+    frozen = RecurrentClassifier(VOCAB, embedding_dim=6, units=3)
+    frozen.set_embeddings(matrix)
+    frozen.embedding.trainable = False
+    frozen.compile("adam", keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    frozen.fit(ids, np.array([0, 1, 0, 1]), epochs=2, verbose=0)
+    np.testing.assert_array_equal(numpy(frozen.embedding.embeddings), matrix)
+    with pytest.raises(ValueError, match=rf"shape \({VOCAB}, 6\)"):
+        model.set_embeddings(matrix[:-1])
+
+
 # --- recurrent ---------------------------------------------------------------------------------
 
 

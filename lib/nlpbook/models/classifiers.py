@@ -212,6 +212,19 @@ class BagOfNgramsClassifier(keras.Model):
 
 
 @keras.saving.register_keras_serializable(package="nlpbook")
+def _load_embeddings(embedding, matrix, vocab_size, embedding_dim) -> None:
+    """Assign ``matrix`` to an ``Embedding`` layer's table after checking its shape."""
+    matrix = np.asarray(matrix, dtype="float32")
+    if matrix.shape != (vocab_size, embedding_dim):
+        raise ValueError(
+            f"embedding matrix must have shape {(vocab_size, embedding_dim)}. "
+            f"Received shape {matrix.shape}"
+        )
+    if not embedding.built:
+        embedding.build((None, None))
+    embedding.embeddings.assign(matrix)
+
+
 class KimCNN(keras.Model):
     r"""Kim's (2014) convolutional network for sentences.
 
@@ -305,15 +318,7 @@ class KimCNN(keras.Model):
 
     def set_embeddings(self, matrix) -> None:
         """Load word vectors ``(vocab_size, embedding_dim)`` into the embedding table."""
-        matrix = np.asarray(matrix, dtype="float32")
-        if matrix.shape != (self.vocab_size, self.embedding_dim):
-            raise ValueError(
-                f"embedding matrix must have shape {(self.vocab_size, self.embedding_dim)}. "
-                f"Received shape {matrix.shape}"
-            )
-        if not self.embedding.built:
-            self.embedding.build((None, None))
-        self.embedding.embeddings.assign(matrix)
+        _load_embeddings(self.embedding, matrix, self.vocab_size, self.embedding_dim)
 
     def pooled_features(self, inputs):
         """The max-pooled, ReLU'd filter outputs ``(batch, len(filter_sizes) * num_filters)``."""
@@ -465,6 +470,14 @@ class RecurrentClassifier(keras.Model):
         )
         self.state_dropout = layers.Dropout(self.dropout, dtype=policy, name="state_dropout")
         self.output_layer = layers.Dense(num_classes, dtype="float32", name="output")
+
+    def set_embeddings(self, matrix) -> None:
+        """Load word vectors ``(vocab_size, embedding_dim)`` into the embedding table.
+
+        They are fine-tuned with the rest of the model (Kim's "non-static" use of pretrained
+        vectors); ``model.embedding.trainable = False`` keeps them fixed.
+        """
+        _load_embeddings(self.embedding, matrix, self.vocab_size, self.embedding_dim)
 
     def call(self, inputs, training=None):
         _check_ids(inputs, 2, "RecurrentClassifier")
