@@ -211,7 +211,6 @@ class BagOfNgramsClassifier(keras.Model):
         }
 
 
-@keras.saving.register_keras_serializable(package="nlpbook")
 def _load_embeddings(embedding, matrix, vocab_size, embedding_dim) -> None:
     """Assign ``matrix`` to an ``Embedding`` layer's table after checking its shape."""
     matrix = np.asarray(matrix, dtype="float32")
@@ -225,6 +224,7 @@ def _load_embeddings(embedding, matrix, vocab_size, embedding_dim) -> None:
     embedding.embeddings.assign(matrix)
 
 
+@keras.saving.register_keras_serializable(package="nlpbook")
 class KimCNN(keras.Model):
     r"""Kim's (2014) convolutional network for sentences.
 
