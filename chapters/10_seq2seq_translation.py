@@ -51,9 +51,12 @@
 # CPU time), and its BLEU scores are those of models that have only started learning. Full
 # mode (`NLPBOOK_QUICK=0`) is the real experiment, meant for a GPU: all 29,000 pairs,
 # vocabularies of 8,000 subwords per side, models of the sizes used in the literature for
-# this data set, 20–30 epochs, the whole test set. **Full mode has not been run yet for this
-# chapter**: its settings come from the literature and its numbers will appear in the results
-# table once it has.
+# this data set, 20–30 epochs, the whole test set. On two CPU cores one epoch of a full-size
+# model takes several minutes, the whole chapter most of a day; `make chapters FULL=1` trains
+# through `nlpbook.resume`, so a run that is cut short continues from its last finished epoch
+# when started again. **Full mode has not been run to the end yet for this chapter**: its
+# settings come from the literature and its numbers will appear in the results table once it
+# has.
 
 # %%
 import time
@@ -67,7 +70,7 @@ import tensorflow as tf
 from keras import layers, ops
 from sacrebleu.tokenizers.tokenizer_13a import Tokenizer13a
 
-from nlpbook import datasets, results, runtime
+from nlpbook import datasets, results, resume, runtime
 from nlpbook.display import show_table
 from nlpbook.generation import greedy_search
 from nlpbook.metrics.bleu import corpus_bleu
@@ -366,9 +369,17 @@ def make_model(name, src_vocab, tgt_vocab):
     return TransformerSeq2Seq(src_vocab, tgt_vocab, max_length=MAX_LEN, **TRF)
 
 
-def train(name, train_ds, valid_ds, src_vocab, tgt_vocab, epochs, steps):
-    """A compiled and fitted model, its history and its training time in seconds."""
-    model = make_model(name, src_vocab, tgt_vocab)
+def vocabulary(tokenizer):
+    return [tokenizer.id_to_token(i) for i in range(tokenizer.vocab_size)]
+
+
+def train(name, train_ds, valid_ds, tok_src, tok_tgt, epochs, steps, key):
+    """A compiled and fitted model, its history and its training time in seconds.
+
+    ``key`` names the fit for `nlpbook.resume`: with ``NLPBOOK_RESUME=1`` a full run that was
+    cut short continues from its last finished epoch, weights and Adam's state included.
+    """
+    model = make_model(name, tok_src.vocab_size, tok_tgt.vocab_size)
     peak, warmup_share, final = SCHEDULE[name]
     warmup = int(warmup_share * epochs * steps)
     schedule = WarmupCosine(peak, warmup_steps=warmup, decay_steps=max(epochs * steps - warmup, 1),
@@ -379,19 +390,20 @@ def train(name, train_ds, valid_ds, src_vocab, tgt_vocab, epochs, steps):
     # step, they make TensorFlow trace it twice (about 10 s more for the Transformer on a CPU)
     model((np.ones((1, 2), "int32"), np.ones((1, 2), "int32")))
     model.optimizer.build(model.trainable_variables)
-    start = time.perf_counter()
     # full mode runs for hours: one line per epoch shows how far it has got
-    history = model.fit(
-        train_ds, validation_data=valid_ds, epochs=epochs, verbose=0 if QUICK else 2
-    )
-    return model, history.history, time.perf_counter() - start
+    done = resume.fit(
+        model, train_ds, key=f"10_seq2seq_translation/{key}",
+        fingerprint={"source": vocabulary(tok_src), "target": vocabulary(tok_tgt), "steps": steps},
+        validation_data=valid_ds, epochs=epochs, verbose=0 if QUICK else 2,
+    )  # fmt: skip
+    return model, done.history, done.seconds
 
 
 MODELS = ("gru", "attention_gru", "transformer")
 models, histories, train_times = {}, {}, {}
 for name in MODELS:
     models[name], histories[name], train_times[name] = train(
-        name, train_ds, valid_ds, tok_de.vocab_size, tok_en.vocab_size, EPOCHS[name], STEPS
+        name, train_ds, valid_ds, tok_de, tok_en, EPOCHS[name], STEPS, key=name
     )
     params = models[name].count_params()
     print(f"{name:14s} {params:>10,} parameters, {train_times[name]:6.1f} s, "
@@ -623,8 +635,8 @@ rec.info(tatoeba_sizes={"all": len(tatoeba), "train": len(zh_train), "test": len
 
 zh_train_ds = pipeline(zh_train, zh_en_train, tok_zh.encode, tok_en_zh.encode)
 zh_model, zh_history, zh_time = train(
-    ZH["model"], zh_train_ds, None, tok_zh.vocab_size, tok_en_zh.vocab_size, ZH["epochs"],
-    steps_per_epoch(zh_train_ds),
+    ZH["model"], zh_train_ds, None, tok_zh, tok_en_zh, ZH["epochs"],
+    steps_per_epoch(zh_train_ds), key=f"tatoeba/{ZH['model']}",
 )  # fmt: skip
 zh_rows = zh_model.translate(tok_zh.encode(zh_test).to_list(), BOS, EOS, max_out,
                              beam_width=5, alpha=ALPHA)  # fmt: skip

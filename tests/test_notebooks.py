@@ -74,6 +74,24 @@ def test_smoke_runs_are_full_mode_kept_apart_from_real_results(monkeypatch, tmp_
     assert notebooks.main(["run", "01", "--full"]) == 0
     (smoke_stem, smoke), (_, full) = calls
     assert smoke_stem == "01_tour"
-    assert smoke["quick"] is False and smoke["extra_env"] == {"NLPBOOK_SMOKE": "1"}
+    assert smoke["quick"] is False
+    assert smoke["extra_env"] == {"NLPBOOK_SMOKE": "1", "NLPBOOK_RESUME": "1"}
     assert smoke["results_dir"] == tmp_path / "smoke"
-    assert full["quick"] is False and "extra_env" not in full and "results_dir" not in full
+    assert full["quick"] is False and full["extra_env"] == {"NLPBOOK_RESUME": "1"}
+    assert full["results_dir"] == tmp_path
+
+
+def test_full_runs_resume_unless_told_fresh(monkeypatch, tmp_path):
+    """--full resumes; --fresh deletes the named chapter's saved training state, no other's."""
+    monkeypatch.setenv("NLPBOOK_RESULTS", str(tmp_path))
+    calls = []
+    monkeypatch.setattr(notebooks, "execute", lambda path, **kw: calls.append(kw) or tmp_path)
+    for stem in ("01_tour", "02_word_vectors"):
+        (tmp_path / "resume" / stem / "fit").mkdir(parents=True)
+    assert notebooks.main(["run", "01", "--full"]) == 0
+    assert (tmp_path / "resume" / "01_tour" / "fit").is_dir()
+    assert notebooks.main(["run", "01", "--full", "--fresh"]) == 0
+    assert not (tmp_path / "resume" / "01_tour").exists()
+    assert (tmp_path / "resume" / "02_word_vectors" / "fit").is_dir()
+    assert notebooks.main(["run", "01"]) == 0  # quick mode never resumes
+    assert [c["extra_env"] for c in calls] == [{"NLPBOOK_RESUME": "1"}] * 2 + [{}]

@@ -10,6 +10,7 @@ full mode set in the kernel's environment and keeps the executed copy (outputs i
 from __future__ import annotations
 
 import os
+import shutil
 import sys
 import time
 from pathlib import Path
@@ -157,8 +158,13 @@ def _kernel_manager_class():
 
 
 def main(argv: list[str]) -> int:
-    """``python -m nlpbook chapters run [NAME ...] [--full | --smoke] [--timeout S]`` and
-    ``chapters check``."""
+    """``python -m nlpbook chapters run [NAME ...] [--full | --smoke] [--fresh] [--timeout S]``
+    and ``chapters check``.
+
+    A full or smoke run resumes (``NLPBOOK_RESUME=1``, see :mod:`nlpbook.resume`): run again
+    after an interruption, a chapter loads the fits it had finished and continues the one it
+    was in; ``--fresh`` first deletes what earlier runs of the named chapters left.
+    """
     import argparse
 
     parser = argparse.ArgumentParser(prog="python -m nlpbook chapters")
@@ -171,6 +177,12 @@ def main(argv: list[str]) -> int:
         action="store_true",
         help="full mode with every Model.fit cut to 2 batches (NLPBOOK_SMOKE=1): checks the "
         "code paths; results go to results/smoke/",
+    )
+    run.add_argument(
+        "--fresh",
+        action="store_true",
+        help="full/smoke runs resume interrupted training (NLPBOOK_RESUME=1); --fresh deletes "
+        "the saved training state of these chapters first",
     )
     run.add_argument("--timeout", type=int, default=None, help="seconds per cell")
     sub.add_parser("check", help="check every ipynb/py pair is in sync and output-free")
@@ -190,13 +202,20 @@ def main(argv: list[str]) -> int:
     timeout = args.timeout or (6 * 3600 if full else 900)
     mode = "smoke" if args.smoke else "full" if full else "quick"
     # a smoke run's numbers are meaningless: they never replace a real run's results
-    smoke = {"results_dir": results.results_dir() / "smoke", "extra_env": {"NLPBOOK_SMOKE": "1"}}
+    out_dir = results.results_dir() / "smoke" if args.smoke else results.results_dir()
+    extra_env = {"NLPBOOK_RESUME": "1"} if full else {}
+    if args.smoke:
+        extra_env["NLPBOOK_SMOKE"] = "1"
     failed = []
     for path in paths:
         start = time.perf_counter()
+        if full and args.fresh:
+            shutil.rmtree(out_dir / "resume" / path.stem, ignore_errors=True)
         print(f"{path.stem}: running ({mode} mode)...", flush=True)
         try:
-            out = execute(path, quick=not full, timeout=timeout, **(smoke if args.smoke else {}))
+            out = execute(
+                path, quick=not full, timeout=timeout, results_dir=out_dir, extra_env=extra_env
+            )
         except RuntimeError as err:
             failed.append(path.stem)
             print(f"{path.stem}: FAILED after {time.perf_counter() - start:.0f} s\n{err}")

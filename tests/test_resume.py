@@ -1,0 +1,231 @@
+"""nlpbook.resume: a fit cut short and resumed ends where the uninterrupted fit ends."""
+
+import json
+
+import keras
+import numpy as np
+import pytest
+
+from nlpbook import resume
+
+EPOCHS = 6
+
+
+class Interrupt(Exception):
+    pass
+
+
+class StopAt(keras.callbacks.Callback):
+    """Raises at the start of epoch ``epoch`` (0-based), as a kill would."""
+
+    def __init__(self, epoch):
+        super().__init__()
+        self.epoch = epoch
+
+    def on_epoch_begin(self, epoch, logs=None):
+        if epoch == self.epoch:
+            raise Interrupt(f"stopped at epoch {epoch}")
+
+
+class CountBatches(keras.callbacks.Callback):
+    def __init__(self):
+        super().__init__()
+        self.batches = 0
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.batches += 1
+
+
+def data():
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(64, 5)).astype("float32")
+    y = (x @ rng.normal(size=(5, 1)) + 0.1).astype("float32")
+    return x, y
+
+
+def model(seed=1):
+    keras.utils.set_random_seed(seed)
+    m = keras.Sequential([keras.Input((5,)), keras.layers.Dense(8, "tanh"), keras.layers.Dense(1)])
+    # a schedule read off the optimizer's step count: resuming must restore it, and Adam's
+    # moments, for the weights to come out the same
+    rate = keras.optimizers.schedules.ExponentialDecay(0.05, decay_steps=4, decay_rate=0.7)
+    m.compile(keras.optimizers.Adam(rate), "mse")
+    return m
+
+
+def fit(m, **kwargs):
+    x, y = data()
+    kwargs.setdefault("epochs", EPOCHS)
+    return resume.fit(
+        m, x, y, key="t/fit", batch_size=16, shuffle=False, verbose=0, validation_data=(x, y),
+        **kwargs,
+    )  # fmt: skip
+
+
+def weights(m):
+    return [np.asarray(w) for w in m.get_weights()]
+
+
+@pytest.fixture
+def resumable(tmp_path, monkeypatch):
+    monkeypatch.setenv("NLPBOOK_RESULTS", str(tmp_path))
+    monkeypatch.setenv("NLPBOOK_RESUME", "1")
+    return tmp_path / "resume" / "t" / "fit"
+
+
+@pytest.fixture
+def reference(tmp_path, monkeypatch):
+    """The uninterrupted fit, with resuming off."""
+    monkeypatch.setenv("NLPBOOK_RESULTS", str(tmp_path / "plain"))
+    monkeypatch.delenv("NLPBOOK_RESUME", raising=False)
+    m = model()
+    done = fit(m)
+    assert not (tmp_path / "plain").exists(), "resuming off must write nothing"
+    return m, done
+
+
+def test_off_it_is_model_fit_with_a_stopwatch(reference):
+    m, done = reference
+    assert done.epochs == EPOCHS and done.resumed_epochs == 0 and done.seconds > 0
+    assert sorted(done.history) == ["loss", "val_loss"]
+    assert len(done.history["loss"]) == EPOCHS
+    assert done.history["loss"][-1] < done.history["loss"][0] / 2
+
+
+def test_a_cut_short_fit_resumes_and_ends_where_the_uninterrupted_one_ends(reference, resumable):
+    m_ref, ref = reference
+    with pytest.raises(Interrupt):
+        fit(model(), callbacks=[StopAt(3)])
+    state = json.loads((resumable / "state.json").read_text())
+    assert len(state["epochs"]) == 3 and not state.get("finished")
+    assert sorted(p.name for p in resumable.iterdir()) == ["epoch-0003.weights.h5", "state.json"]
+
+    counter = CountBatches()
+    m = model(seed=99)  # other initial weights: the saved ones must replace them
+    done = fit(m, callbacks=[counter])
+    assert counter.batches == (EPOCHS - 3) * 4  # only the missing epochs were trained
+    assert done.resumed_epochs == 3 and done.epochs == EPOCHS
+    for got, want in zip(weights(m), weights(m_ref), strict=True):
+        np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(done.history["loss"], ref.history["loss"], rtol=1e-5)
+    np.testing.assert_allclose(done.history["val_loss"], ref.history["val_loss"], rtol=1e-5)
+    assert sorted(p.name for p in resumable.iterdir()) == ["final.weights.npz", "state.json"]
+
+
+def test_a_finished_fit_is_loaded_not_trained_again(resumable):
+    m = model()
+    first = fit(m)
+    counter = CountBatches()
+    again = model(seed=5)
+    second = fit(again, callbacks=[counter])
+    assert counter.batches == 0
+    assert second.resumed_epochs == EPOCHS == second.epochs
+    assert second.seconds == pytest.approx(first.seconds)
+    assert second.history == first.history
+    for got, want in zip(weights(again), weights(m), strict=True):
+        np.testing.assert_array_equal(got, want)
+
+
+def test_changed_settings_discard_the_saved_state(resumable, capsys):
+    fit(model())
+    counter = CountBatches()
+    done = fit(model(), callbacks=[counter], fingerprint={"vocabulary": 2})
+    assert "settings changed" in capsys.readouterr().out
+    assert done.resumed_epochs == 0 and counter.batches == EPOCHS * 4
+    # the model's own settings count without being named: a wider layer is another fit
+    counter = CountBatches()
+    other = keras.Sequential([keras.Input((5,)), keras.layers.Dense(9), keras.layers.Dense(1)])
+    other.compile(keras.optimizers.Adam(0.01), "mse")
+    fit(other, callbacks=[counter], fingerprint={"vocabulary": 2})
+    assert counter.batches == EPOCHS * 4
+
+
+def test_mid_fit_false_trains_a_cut_short_fit_again_from_the_start(reference, resumable):
+    m_ref, ref = reference
+    with pytest.raises(Interrupt):
+        fit(model(), callbacks=[StopAt(2)], mid_fit=False)
+    # nothing to resume from is written: no weights, only the epochs' logs
+    assert [p.name for p in resumable.iterdir()] == ["state.json"]
+    m = model()
+    done = fit(m, mid_fit=False)
+    assert done.resumed_epochs == 0 and done.epochs == EPOCHS
+    np.testing.assert_allclose(done.history["loss"], ref.history["loss"], rtol=1e-5)
+    for got, want in zip(weights(m), weights(m_ref), strict=True):
+        np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
+
+
+def test_what_fit_leaves_is_saved_not_the_last_epoch(resumable):
+    """EarlyStopping(restore_best_weights) changes the weights after the last epoch."""
+    x, y = data()
+    m = model()
+    best = keras.callbacks.EarlyStopping(
+        monitor="loss", mode="max", patience=1, restore_best_weights=True
+    )  # the highest loss is the first epoch's: it stops after 2 and restores epoch 1
+    done = fit(m, callbacks=[best], mid_fit=False)
+    assert done.epochs == 2
+    again = model(seed=3)
+    fit(again, mid_fit=False)
+    np.testing.assert_array_equal(again.predict(x, verbose=0), m.predict(x, verbose=0))
+
+
+def test_a_missing_weights_file_means_training_afresh(resumable, capsys):
+    with pytest.raises(Interrupt):
+        fit(model(), callbacks=[StopAt(2)])
+    (resumable / "epoch-0002.weights.h5").unlink()
+    done = fit(model())
+    assert "weights file is missing" in capsys.readouterr().out
+    assert done.resumed_epochs == 0 and done.epochs == EPOCHS
+
+
+def test_an_unbuilt_subclassed_model_is_built_on_the_first_batch(resumable):
+    class Net(keras.Model):
+        def __init__(self):
+            super().__init__()
+            self.dense = keras.layers.Dense(1)
+
+        def call(self, x):
+            return self.dense(x)
+
+    import tensorflow as tf
+
+    x, y = data()
+    ds = tf.data.Dataset.from_tensor_slices((x, y)).batch(16)
+    for expect_resumed in (0, 2):
+        keras.utils.set_random_seed(0)
+        net = Net()
+        net.compile(keras.optimizers.Adam(0.01), "mse")
+        done = resume.fit(net, ds, key="t/net", epochs=2, verbose=0)
+        assert done.resumed_epochs == expect_resumed
+    assert net.built and net.count_params() == 6
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"key": "../escape"}, "key must be"),
+        ({"key": ""}, "key must be"),
+        ({"key": "a//b"}, "key must be"),
+        ({"key": "ok", "initial_epoch": 2}, "initial_epoch"),
+    ],
+)
+def test_bad_arguments_are_refused(resumable, kwargs, message):
+    x, y = data()
+    with pytest.raises(ValueError, match=message):
+        resume.fit(model(), x, y, **kwargs)
+
+
+def test_an_uncompiled_model_is_refused(resumable):
+    x, y = data()
+    m = keras.Sequential([keras.Input((5,)), keras.layers.Dense(1)])
+    with pytest.raises(ValueError, match="compile"):
+        resume.fit(m, x, y, key="t/x")
+
+
+def test_the_switch_reads_the_environment(monkeypatch):
+    monkeypatch.setenv("NLPBOOK_RESUME", "0")
+    assert not resume.enabled()
+    monkeypatch.setenv("NLPBOOK_RESUME", "yes")
+    assert resume.enabled()
+    monkeypatch.setenv("NLPBOOK_RESUME", "maybe")
+    with pytest.raises(ValueError, match="NLPBOOK_RESUME"):
+        resume.enabled()
