@@ -202,8 +202,14 @@ def make_inputs(train, test, encode, max_length, valid_fraction=0.1):
             texts, labels, encode, batch_size=BATCH, max_length=max_length, shuffle=shuffle
         )
 
+    def training_pipeline():
+        return pipeline(train["text"][:n_train], train["label"][:n_train], True)
+
     return {
-        "train": pipeline(train["text"][:n_train], train["label"][:n_train], True),
+        # each fit gets a pipeline of its own: the orders it serves, epoch after epoch, are then
+        # the same whatever was trained before (and whether `nlpbook.resume` skipped it)
+        "make_train": training_pipeline,
+        "train": training_pipeline(),
         "valid": pipeline(train["text"][n_train:], train["label"][n_train:], False),
         "test": pipeline(test["text"], test["label"], False),
         "y_test": np.asarray(test["label"]),
@@ -322,14 +328,17 @@ def train_and_score(model, inputs, family, key, learning_rate=None):
     ``key`` names the fit for `nlpbook.resume`: a full run that is cut short (it takes hours on
     a CPU) and started again with ``NLPBOOK_RESUME=1`` loads the fits it had finished.
     """
+    train = inputs["make_train"]()
     if isinstance(model, BagOfNgramsClassifier):
-        model.adapt(inputs["train"])
+        model.adapt(train)
     rate = learning_rate or (1e-2 if family == "bag" else NEURAL_RATE)
     model.compile(
         keras.optimizers.Adam(rate),
         keras.losses.SparseCategoricalCrossentropy(from_logits=True),
         metrics=["accuracy"],
     )
+    if not model.built:  # on a validation batch: drawing one from `train` would shift its orders
+        model(next(iter(inputs["valid"]))[0])
     # full mode: keep the epoch with the best validation accuracy
     callbacks = (
         []
@@ -342,7 +351,7 @@ def train_and_score(model, inputs, family, key, learning_rate=None):
     )
     done = resume.fit(
         model,
-        inputs["train"],
+        train,
         key=f"09_text_classification/{key}",
         fingerprint={"max_length": inputs["max_length"], "test": len(inputs["y_test"])},
         mid_fit=False,  # early stopping's best weights are not on disk: redo a cut-short fit

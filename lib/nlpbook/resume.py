@@ -200,7 +200,9 @@ def fit(model, x=None, y=None, *, key: str, fingerprint=None, mid_fit: bool = Tr
     """``model.fit(x, y, **fit_kwargs)``, resumable; returns a :class:`Fit`.
 
     Args:
-        model: a compiled Keras model. Unbuilt, it is built on the first batch of ``x``.
+        model: a compiled Keras model. Unbuilt, it is built on the first batch of ``x``
+            (with resuming on only), which takes a draw from a shuffled dataset and so shifts
+            the orders it serves the fit: build the model yourself where that matters.
         x, y: as for ``model.fit``.
         key: names the fit within the results folder, e.g. ``"09_text_classification/mr/
             fold3/cnn"`` (letters, digits, ``_.-``, parts joined by ``/``); one key, one fit.
