@@ -369,6 +369,7 @@ def train_and_score(model, inputs, family, key, learning_rate=None):
         "parameters": model.count_params(),
         "seconds": done.seconds,
         "epochs": done.epochs,
+        "resumed_epochs": done.resumed_epochs,
         "history": done.history,
         "predicted": predicted,
         "logits": logits,
@@ -891,6 +892,19 @@ all_rows = (
 show_table(["data", *HEADERS], all_rows)
 print(runtime.describe())
 rec.info(results_table=all_rows)
+# a full run resumed after an interruption (`nlpbook.resume`) loads some fits from disk: its
+# wall time then covers only part of the training, whose total is the sum below
+fits = [
+    *(r for runs in (*mr_runs.values(), *imdb_runs.values(), *product_runs.values()) for r in runs),
+    *hotel_runs.values(),
+]
+training = {
+    "fits": len(fits),
+    "fits_loaded_from_disk": sum(r["resumed_epochs"] == r["epochs"] for r in fits),
+    "training_seconds": round(sum(r["seconds"] for r in fits), 1),
+}
+print(training)
+rec.info(training=training)
 
 # %% [markdown]
 # In quick mode (small slices, one or two epochs, small models) the numbers only show that

@@ -396,9 +396,13 @@ def train(name, train_ds, valid_ds, tok_src, tok_tgt, epochs, steps, key):
         fingerprint={"source": vocabulary(tok_src), "target": vocabulary(tok_tgt), "steps": steps},
         validation_data=valid_ds, epochs=epochs, verbose=0 if QUICK else 2,
     )  # fmt: skip
+    # a resumed full run (`nlpbook.resume`) loads epochs from disk; the JSON says how many
+    fits.append({"key": key, "epochs": done.epochs, "epochs_loaded": done.resumed_epochs,
+                 "seconds": round(done.seconds, 1)})  # fmt: skip
     return model, done.history, done.seconds
 
 
+fits = []
 MODELS = ("gru", "attention_gru", "transformer")
 models, histories, train_times = {}, {}, {}
 for name in MODELS:
@@ -670,7 +674,7 @@ table = [
 ]  # fmt: skip
 show_table(["model", "params", "epochs", "train (s)", "device", "BLEU greedy", "BLEU beam 5"],
            table, digits=4)  # fmt: skip
-rec.info(results_table=table)
+rec.info(results_table=table, fits=fits)
 
 # %% [markdown]
 # Published small-model numbers on Multi30k de→en `test_2016_flickr`, for orientation (not
