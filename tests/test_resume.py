@@ -199,6 +199,22 @@ def test_an_unbuilt_subclassed_model_is_built_on_the_first_batch(resumable):
     assert net.built and net.count_params() == 6
 
 
+def test_an_unreadable_state_file_means_training_afresh(resumable, capsys):
+    fit(model())
+    (resumable / "state.json").write_bytes(b"\xff{ not json")
+    done = fit(model())
+    assert "unreadable" in capsys.readouterr().out
+    assert done.resumed_epochs == 0 and done.epochs == EPOCHS
+    assert json.loads((resumable / "state.json").read_text())["finished"] is True
+
+
+def test_an_unbuilt_model_on_data_it_cannot_sample_is_refused(resumable):
+    m = keras.Sequential([keras.layers.Dense(1)])
+    m.compile("sgd", "mse")
+    with pytest.raises(ValueError, match="build it"):
+        resume.fit(m, iter([]), key="t/gen")
+
+
 @pytest.mark.parametrize(
     "kwargs, message",
     [

@@ -150,7 +150,12 @@ def _first_inputs(x):
         return type(x)(np.asarray(part)[:1] for part in x)
     if isinstance(x, dict):
         return {k: np.asarray(v)[:1] for k, v in x.items()}
-    return np.asarray(x)[:1]
+    if isinstance(x, np.ndarray) or hasattr(x, "shape"):
+        return np.asarray(x)[:1]
+    raise ValueError(
+        f"cannot take a batch from x of type {type(x).__name__} to build the model: build it "
+        "(call it on a batch) before resume.fit"
+    )
 
 
 class _EpochSaver(keras.callbacks.Callback):
@@ -247,8 +252,14 @@ def fit(model, x=None, y=None, *, key: str, fingerprint=None, mid_fit: bool = Tr
     digest = _fingerprint(model, fit_kwargs, fingerprint)
     state = None
     if (where / _STATE).is_file():
-        state = json.loads((where / _STATE).read_text(encoding="utf-8"))
-        if state.get("fingerprint") != digest:
+        try:
+            state = json.loads((where / _STATE).read_text(encoding="utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError):
+            state = {}  # not written by this module (its writes are atomic): start afresh
+        if not isinstance(state, dict) or not isinstance(state.get("epochs"), list):
+            print(f"resume: {key}: its state file is unreadable; training afresh")
+            state = None
+        elif state.get("fingerprint") != digest:
             print(f"resume: {key}: the settings changed since it was saved; training afresh")
             state = None
         elif state.get("weights") and not (where / state["weights"]).is_file():
