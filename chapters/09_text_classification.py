@@ -363,6 +363,11 @@ def train_and_score(model, inputs, family, key, learning_rate=None):
     logits = to_np(model.predict(inputs["test"], verbose=0))
     predicted = logits.argmax(axis=1)
     scores = classification_scores(inputs["y_test"], predicted, num_classes=2)
+    if not QUICK:  # full mode runs for hours: a line per fit shows how far it has got
+        origin = ", loaded from an earlier run" if done.resumed_epochs == done.epochs else ""
+        epochs = f"{done.epochs} epoch{'s' if done.epochs != 1 else ''}"
+        print(f"  {key}: {epochs}, {done.seconds:.0f} s{origin}; "
+              f"test accuracy {scores['accuracy']:.3f}")  # fmt: skip
     return {
         "accuracy": scores["accuracy"],
         "macro_f1": scores["macro_f1"],
