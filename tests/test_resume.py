@@ -114,7 +114,7 @@ def test_a_cut_short_fit_resumes_and_ends_where_the_uninterrupted_one_ends(refer
 
 def test_a_finished_fit_is_loaded_not_trained_again(resumable):
     m = model()
-    first = fit(m)
+    first = fit(m, callbacks=None)  # as model.fit takes it
     counter = CountBatches()
     again = model(seed=5)
     second = fit(again, callbacks=[counter])

@@ -279,7 +279,7 @@ def fit(model, x=None, y=None, *, key: str, fingerprint=None, mid_fit: bool = Tr
         if resumed:
             print(f"resume: {key}: continuing after epoch {resumed}")
         saver = _EpochSaver(where, state, weights=mid_fit)
-        callbacks = [*fit_kwargs.pop("callbacks", []), saver]
+        callbacks = [*(fit_kwargs.pop("callbacks", None) or []), saver]
         model.fit(x, y, initial_epoch=resumed, callbacks=callbacks, **fit_kwargs)
         # what fit leaves may differ from the last epoch's weights (restore_best_weights)
         _save_final(model, where)
