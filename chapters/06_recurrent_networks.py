@@ -58,7 +58,7 @@ import numpy as np
 import tensorflow as tf
 from keras import ops
 
-from nlpbook import datasets, results, runtime
+from nlpbook import benchmark, datasets, results, runtime
 from nlpbook.display import show_table
 from nlpbook.layers import GRUCell, LSTMCell, SimpleRNNCell
 
@@ -801,67 +801,26 @@ assert drop["LSTM"] < 10 and drop["GRU"] < 10
 # On a CPU, TensorFlow's built-in LSTM and GRU run the same generic loop as ours. We time the
 # forward pass (inference) and one training step (forward, backward and an Adam update) on
 # the same random batch, for ours and for the built-in layer, on whatever device this runs.
-
+#
+# `nlpbook.benchmark.recurrent_speed` does the timing: it copies the Keras layer's initial
+# weights into our cell and compares the two outputs first (the last column: the two timed
+# calls compute the same function), then takes the median of `repeats` calls after one
+# warm-up call, since tracing and compilation are not what we time. The same table comes
+# from the command line, `python -m nlpbook bench rnn`, on any machine.
 
 # %%
-def time_call(fn, repeats):
-    fn()  # warm-up: tracing and compilation are not what we time
-    seconds = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        seconds.append(time.perf_counter() - t0)
-    return 1000 * float(np.median(seconds))  # milliseconds
-
-
-speed_x = rng.normal(size=(SPEED["batch"], SPEED["steps"], SPEED["features"])).astype("float32")
-speed_y = rng.normal(size=(SPEED["batch"], SPEED["units"])).astype("float32")
-speed_rows, speed = [], {}
-for name, ours_cell, builtin in (
-    ("SimpleRNN", SimpleRNNCell, keras.layers.SimpleRNN),
-    ("LSTM", LSTMCell, keras.layers.LSTM),
-    ("GRU", GRUCell, keras.layers.GRU),
-):
-    for kind, layer in (
-        ("ours", keras.layers.RNN(ours_cell(SPEED["units"]))),
-        ("keras", builtin(SPEED["units"])),
-    ):
-        model = keras.Sequential([keras.Input(speed_x.shape[1:]), layer])
-        model.compile(optimizer="adam", loss="mse")
-        forward = time_call(lambda m=model: m.predict_on_batch(speed_x), SPEED["repeats"])
-        train = time_call(lambda m=model: m.train_on_batch(speed_x, speed_y), SPEED["repeats"])
-        speed[f"{name}_{kind}"] = {"forward_ms": forward, "train_step_ms": train}
-    ratio = speed[f"{name}_ours"]["train_step_ms"] / speed[f"{name}_keras"]["train_step_ms"]
-    speed_rows.append(
-        [
-            name,
-            f"{speed[f'{name}_ours']['forward_ms']:.1f}",
-            f"{speed[f'{name}_keras']['forward_ms']:.1f}",
-            f"{speed[f'{name}_ours']['train_step_ms']:.1f}",
-            f"{speed[f'{name}_keras']['train_step_ms']:.1f}",
-            f"{ratio:.2f}",
-        ]
-    )
+speed = benchmark.recurrent_speed(**SPEED)
 device = ", ".join(runtime.devices())
 print(
     f"{runtime.backend()} on {device}: batch {SPEED['batch']}, {SPEED['steps']} steps, "
     f"{SPEED['features']} features, {SPEED['units']} units; median of {SPEED['repeats']} runs"
 )
-show_table(
-    [
-        "cell",
-        "forward ours (ms)",
-        "forward Keras",
-        "train step ours",
-        "train step Keras",
-        "ours / Keras (train)",
-    ],
-    speed_rows,
-)
+show_table(benchmark.SPEED_HEADERS, benchmark.speed_rows(speed))
+assert max(row["max_output_difference"] for row in speed.values()) < 1e-4
 rec.info(speed=speed, speed_device=device, speed_backend=runtime.backend())
 rec.metric(
     "speed_lstm_ours_over_keras_train",
-    speed["LSTM_ours"]["train_step_ms"] / speed["LSTM_keras"]["train_step_ms"],
+    speed["LSTM"]["ours"]["train_step_ms"] / speed["LSTM"]["keras"]["train_step_ms"],
 )
 
 # %% [markdown]

@@ -1,4 +1,4 @@
-"""Command line: ``python -m nlpbook data ...``, ``chapters ...``, ``info``."""
+"""Command line: ``python -m nlpbook data ...``, ``chapters ...``, ``bench ...``, ``info``."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ commands:
   data list | fetch NAME | verify [NAME]   the dataset registry (nlpbook.datasets)
   chapters run [NAME ...] [--full]         execute chapters headless, writing results/*.json
   chapters check                           check every chapter's ipynb/py pair
+  bench rnn [--steps N --units N ...]      our recurrent cells against Keras' layers, timed here
   info                                     backend, devices and versions in one line
 """
 
@@ -28,6 +29,10 @@ def main(argv: list[str] | None = None) -> int:
         from nlpbook import notebooks
 
         return notebooks.main(rest)
+    if command == "bench":
+        from nlpbook import benchmark
+
+        return benchmark.main(rest)
     if command == "info":
         from nlpbook import runtime
 
