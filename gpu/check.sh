@@ -2,8 +2,8 @@
 # The project's GPU checks in one call on the lent GPU machine, without TensorFlow.
 #
 # That machine has Python 3.12 with JAX and CUDA, but no TensorFlow, no Keras and no package
-# index, and a session gets 15 minutes of it. TensorFlow travels there only in six 60 MB parts
-# (../shared/gpu/prepare.sh), which is most of that time. These checks need none of it: the
+# index, and a session gets 15 minutes of it. TensorFlow travels there only in six 60 MB parts,
+# one device call each (../shared/gpu/prepare.sh). These checks need none of it: the
 # recurrent cells, attention, positions and Transformer blocks, tests/test_gpu.py and chapter
 # 6's speed table (python -m nlpbook bench rnn) use keras.ops alone, and no data set.
 #

@@ -15,7 +15,7 @@ GPU machine has JAX and no TensorFlow: ``gpu/check.sh`` runs it there).
 from __future__ import annotations
 
 import argparse
-import json
+import inspect
 import statistics
 import time
 from collections.abc import Callable
@@ -25,7 +25,7 @@ import keras
 import numpy as np
 from keras import ops
 
-from nlpbook import runtime
+from nlpbook import results, runtime
 from nlpbook._checks import check_int
 from nlpbook.layers import GRUCell, LSTMCell, SimpleRNNCell
 
@@ -130,6 +130,8 @@ def speed_rows(table: dict[str, dict]) -> list[list[str]]:
     ]
 
 
+SIZES = ("batch", "steps", "features", "units", "repeats")  # recurrent_speed's, on the command line
+
 SPEED_HEADERS = [
     "cell",
     "forward ours (ms)",
@@ -149,12 +151,12 @@ def main(argv: list[str] | None = None) -> int:
         "float32 (no TF32), at chapter 6's full-mode sizes unless told otherwise.",
     )
     parser.add_argument("what", choices=["rnn"])
-    for name, default in (("batch", 64), ("steps", 100), ("features", 64), ("units", 256),
-                          ("repeats", 10)):  # fmt: skip
-        parser.add_argument(f"--{name}", type=int, default=default)
+    defaults = inspect.signature(recurrent_speed).parameters  # chapter 6's full-mode sizes
+    for name in SIZES:
+        parser.add_argument(f"--{name}", type=int, default=defaults[name].default)
     parser.add_argument("--json", type=Path, help="also write the table and the device here")
     args = parser.parse_args(argv)
-    sizes = {k: getattr(args, k) for k in ("batch", "steps", "features", "units", "repeats")}
+    sizes = {k: getattr(args, k) for k in SIZES}
     runtime.full_float32_matmuls()  # as chapter 6 does, so the two tables compare
     try:
         table = recurrent_speed(**sizes)
@@ -169,7 +171,5 @@ def main(argv: list[str] | None = None) -> int:
         report = {"sizes": sizes, "backend": runtime.backend(), "devices": runtime.devices(),
                   "runtime": runtime.describe(), "speed": table}  # fmt: skip
         args.json.parent.mkdir(parents=True, exist_ok=True)
-        partial = args.json.with_name(args.json.name + ".partial")
-        partial.write_text(json.dumps(report, indent=1) + "\n", encoding="utf-8")
-        partial.replace(args.json)  # never a half-written report
+        results.write_json(args.json, report)  # never a half-written report
     return 0

@@ -114,10 +114,18 @@ class Recorder:
         folder = results_dir()
         folder.mkdir(parents=True, exist_ok=True)
         path = folder / f"{self.chapter}.json"
-        tmp = path.with_name(f".{path.name}.tmp")
-        tmp.write_text(json.dumps(record, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-        tmp.replace(path)
+        write_json(path, record, indent=2)
         return path
+
+
+def write_json(path: Path, value, indent: int = 1) -> None:
+    """Write ``value`` as JSON to ``path`` under a temporary name, then rename it into place.
+
+    A reader (or a run killed halfway) never sees a half-written file: the rename is atomic.
+    """
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(json.dumps(value, indent=indent, ensure_ascii=False) + "\n", encoding="utf-8")
+    tmp.replace(path)
 
 
 def load(chapter: str) -> dict:

@@ -129,12 +129,6 @@ def _fingerprint(model, fit_kwargs: dict, extra) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def _write_json(path: Path, value) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(json.dumps(value, indent=1) + "\n", encoding="utf-8")
-    tmp.replace(path)
-
-
 def _save_weights(model, where: Path, name: str) -> None:
     tmp = where / f".tmp-{name}"
     model.save_weights(tmp)
@@ -180,7 +174,7 @@ class _EpochSaver(keras.callbacks.Callback):
             _save_weights(self.model, self.where, name)
             self.state["weights"] = name
         self.state["epochs"].append({"logs": _plain(dict(logs or {})), "seconds": seconds})
-        _write_json(self.where / _STATE, self.state)
+        results.write_json(self.where / _STATE, self.state)
         if previous and previous != self.state["weights"]:
             (self.where / previous).unlink(missing_ok=True)
 
@@ -271,7 +265,7 @@ def fit(model, x=None, y=None, *, key: str, fingerprint=None, mid_fit: bool = Tr
         shutil.rmtree(where, ignore_errors=True)
         where.mkdir(parents=True)
         state = {"key": key, "fingerprint": digest, "epochs": [], "weights": None}
-        _write_json(where / _STATE, state)
+        results.write_json(where / _STATE, state)
     resumed = len(state["epochs"])
     if state.get("weights"):
         _load(model, where / state["weights"])
@@ -285,7 +279,7 @@ def fit(model, x=None, y=None, *, key: str, fingerprint=None, mid_fit: bool = Tr
         _save_final(model, where)
         last = state["weights"]
         state.update(weights=_FINAL, finished=True)
-        _write_json(where / _STATE, state)
+        results.write_json(where / _STATE, state)
         if last and last != _FINAL:
             (where / last).unlink(missing_ok=True)
     else:
