@@ -124,3 +124,37 @@ def test_a_layer_whose_from_config_consumes_its_config():
         np.ones((2, 4, 5), "float32"),
         expected_output_shape=(2, 4, 3),
     )
+
+
+def test_argmax_margin_is_the_gap_between_the_two_largest():
+    from nlpbook.testing import argmax_margin
+
+    logits = np.array([[1.0, 3.0, 2.5], [0.0, 0.0, -1.0], [-np.inf, 2.0, -1.0]], "float32")
+    np.testing.assert_allclose(argmax_margin(logits), [0.5, 0.0, 3.0])
+    assert argmax_margin(logits[:, None, :]).shape == (3, 1)
+    np.testing.assert_allclose(argmax_margin(logits, relative=True), [0.5 / 3, 0.0, 1.5])
+    np.testing.assert_allclose(argmax_margin(np.zeros((1, 3)), relative=True), [0.0])
+    with pytest.raises(ValueError, match="two values"):
+        argmax_margin(np.ones((2, 1)))
+
+
+def test_jittered_step_moves_logits_by_at_most_its_scale():
+    from nlpbook.testing import jittered
+
+    base = np.arange(12, dtype="float32").reshape(3, 4)
+    step = jittered(lambda tokens, state: (base, state + 1), scale=1e-3, seed=1)
+    logits, state = step(None, 0)
+    assert state == 1
+    change = np.abs(logits - base)
+    assert 0 < change.max() <= 1e-3 + 1e-6 and change.min() >= 0
+    assert not np.array_equal(step(None, 0)[0], logits)  # fresh noise at every call
+    with pytest.raises(ValueError, match="scale"):
+        jittered(lambda t, s: (base, s), scale=0)
+
+
+def test_docstring_examples():
+    import doctest
+
+    import nlpbook.testing
+
+    assert doctest.testmod(nlpbook.testing, extraglobs={"np": np, "keras": keras}).failed == 0

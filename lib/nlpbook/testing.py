@@ -8,6 +8,10 @@ that agree, a ``.keras`` save/load under ``safe_mode=True`` that gives the same 
 the float32 result. Reference tests (equal outputs to keras built-ins or NumPy) are separate:
 they check the maths; this checks the plumbing.
 
+Two helpers keep reference tests that compare *decisions* (an argmax, a beam) across two
+float32 paths independent of the CPU's rounding: :func:`argmax_margin` (assert the decision is
+clear of float32 error) and :func:`jittered` (a decoding step with its logits perturbed).
+
 Example:
     >>> run_layer_test(keras.layers.Dense, {"units": 4}, np.ones((2, 3), "float32"),
     ...                expected_output_shape=(2, 4), expected_num_trainable_weights=2)
@@ -22,6 +26,57 @@ from pathlib import Path
 
 import keras
 import numpy as np
+
+
+def argmax_margin(logits, relative: bool = False) -> np.ndarray:
+    """Per row (the last axis), the largest value minus the second largest.
+
+    Two float32 computations of the same logits (another batch shape, another CPU's BLAS or
+    oneDNN kernel) differ in their last bits, a relative 1e-7 to 1e-6 of the values summed,
+    so an argmax compared across them is only decided where this margin is far larger. Tests
+    assert it before comparing argmax decisions: a near-tie then fails here, with its margin
+    in the message, rather than as a different token on someone else's CPU.
+
+    Args:
+        logits: ``(..., classes)``, at least two classes; ``-inf`` entries (masked) allowed.
+        relative: divide each margin by the row's largest finite absolute value, for models
+            whose logits are far from order one (an untrained model's are ~1e-3).
+
+    Example:
+        >>> argmax_margin(np.array([[1.0, 3.0, 2.5], [0.0, 0.0, -1.0]]))
+        array([0.5, 0. ])
+    """
+    values = np.asarray(keras.ops.convert_to_numpy(logits), np.float64)
+    if values.ndim == 0 or values.shape[-1] < 2:
+        raise ValueError(f"need at least two values per row; got shape {values.shape}")
+    top2 = np.sort(values, axis=-1)[..., -2:]
+    margin = top2[..., 1] - top2[..., 0]
+    if relative:
+        scale = np.max(np.where(np.isfinite(values), np.abs(values), 0.0), axis=-1)
+        margin = margin / np.where(scale > 0, scale, 1.0)
+    return margin
+
+
+def jittered(step, scale: float = 1e-5, seed: int = 0):
+    """A decoding step (``step(tokens, state) -> (logits, state)``) whose logits carry
+    uniform noise in ``[-scale, scale]``.
+
+    Beam search decides by sums of log-probabilities across beams, so its near-ties are not
+    one row's argmax margin. A search compared across two paths (a batch against one sentence
+    at a time, a cached state against a recomputed prefix) that still agrees when one side is
+    jittered by ``scale`` is decided by margins above ``scale``; another kernel's float32
+    rounding (about 1e-6) cannot change it.
+    """
+    if not scale > 0:
+        raise ValueError(f"scale must be positive; got {scale}")
+    rng = np.random.default_rng(seed)
+
+    def noisy(tokens, state):
+        logits, state = step(tokens, state)
+        logits = np.asarray(keras.ops.convert_to_numpy(logits), np.float32)
+        return logits + rng.uniform(-scale, scale, logits.shape).astype(np.float32), state
+
+    return noisy
 
 
 def _as_tuple(data) -> tuple:

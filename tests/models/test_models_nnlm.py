@@ -6,7 +6,7 @@ import pytest
 
 from nlpbook.metrics import perplexity_from_logits
 from nlpbook.models import FeedForwardLM, NGramLM, RecurrentLM, stream_perplexity
-from nlpbook.testing import run_layer_test
+from nlpbook.testing import argmax_margin, run_layer_test
 
 
 def numpy(x):
@@ -155,6 +155,9 @@ def test_generation(model):
     if model == "rnn":
         logits = numpy(lm(np.array([greedy[:-1]], "int32")))[0]
         logits[:, 0] = -np.inf
+        # step by step and all at once round differently (a relative ~1e-6 at most); the
+        # untrained logits are ~1e-3, so each choice must win by 1e-3 of them to compare
+        assert argmax_margin(logits[1:], relative=True).min() > 1e-3
         assert logits.argmax(-1)[1:].tolist() == greedy[2:]
     with pytest.raises(ValueError, match="prompt"):
         lm.generate([], 3)
@@ -168,6 +171,7 @@ def test_feed_forward_generation_left_pads_a_short_prompt():
     out = lm.generate([3], 1, temperature=0)
     logits = numpy(lm(np.array([[3, 3, 3, 3]], "int32")))[0]
     logits[0] = -np.inf
+    assert argmax_margin(logits, relative=True) > 1e-3  # clear of float32 rounding
     assert out == [3, int(logits.argmax())]
 
 

@@ -23,12 +23,19 @@ from scipy import stats
 
 
 def _check(words: Sequence[str], vectors) -> np.ndarray:
+    """The vectors as a float array: float64 stays float64, anything else becomes float32.
+
+    Cosines are computed in the vectors' own precision, as gensim computes them, so float32
+    vectors give gensim's float32 numbers. Near-equal cosines can swap their order between two
+    float32 kernels (another CPU, another BLAS), which moves a rank correlation or flips an
+    analogy; float64 vectors make that vanishingly rare (the tests rely on it).
+    """
     vectors = np.asarray(vectors)
     if vectors.ndim != 2 or len(words) != vectors.shape[0] or vectors.shape[0] == 0:
         raise ValueError(
             f"need one vector per word: {len(words)} words, vectors of shape {vectors.shape}"
         )
-    return vectors.astype(np.float32)
+    return vectors.astype(np.float64 if vectors.dtype == np.float64 else np.float32)
 
 
 def _unit(vectors: np.ndarray) -> np.ndarray:
@@ -121,17 +128,25 @@ def word_pair_correlation(
     vectors = _check(words, vectors)
     ok = _vocabulary(words, restrict_vocab, case_insensitive)
     norm = (lambda w: w.upper()) if case_insensitive else (lambda w: w)
-    gold, model, oov = [], [], 0
+    gold, first, second, oov = [], [], [], 0
     for a, b, score in pairs:
         a, b = norm(a), norm(b)
         if a not in ok or b not in ok:
             oov += 1
             continue
-        va, vb = _unit(vectors[ok[a]]), _unit(vectors[ok[b]])
         gold.append(float(score))
-        model.append(float(np.dot(va, vb)))
+        first.append(ok[a])
+        second.append(ok[b])
     if not gold:
         raise ValueError("no pair has both words in the vocabulary")
+    # Each distinct pair's cosine is computed once and shared by its repeats: WordSim-353
+    # lists "money cash" twice and "bank money" both ways round, and NumPy's dot product
+    # rounds by its operands' memory alignment, so recomputing could give a repeat a cosine an
+    # ulp away, which Spearman ranks as a difference where there is a tie.
+    ends = np.sort(np.array([first, second]).T, axis=1)  # (pairs, 2), smaller index first
+    distinct, which = np.unique(ends, axis=0, return_inverse=True)
+    unit = _unit(vectors[distinct.ravel()]).reshape(len(distinct), 2, -1)
+    model = np.sum(unit[:, 0] * unit[:, 1], axis=-1)[which.reshape(-1)]
     return {
         "spearman": float(stats.spearmanr(gold, model).statistic),
         "pearson": float(stats.pearsonr(gold, model).statistic),
@@ -183,7 +198,9 @@ def analogy_accuracy(
             idx = np.array([[ok[w] for w in q[:3]] for q in batch])  # (n, 3): a b c
             # gensim: the mean of the unit vectors weighted -1, +1, +1, then unit length
             target = _unit((unit[idx[:, 1]] + unit[idx[:, 2]] - unit[idx[:, 0]]) / 3.0)
-            scores = target.astype(np.float32) @ unit.T  # (n, vocab) cosines
+            # gensim rounds the query direction to float32 whatever the vectors' dtype
+            target = target.astype(np.float32).astype(unit.dtype)
+            scores = target @ unit.T  # (n, vocab) cosines
             scores[np.arange(len(batch))[:, None], idx] = -np.inf  # never the question words
             best = _top5(scores)
             for q, row in zip(batch, best, strict=True):
