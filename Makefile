@@ -4,6 +4,7 @@
 #                SMOKE=1: full mode with every Model.fit cut to 2 batches, to check code paths)
 # make gpu-test  the GPU-marked tests only (on a machine with a GPU)
 # make test-backends  the library tests under the JAX and PyTorch backends (installs them)
+# make test-kernels   the library tests again under other x86 CPU kernels (see KERNELS below)
 
 PYTHON ?= python3
 VENV   ?= .venv
@@ -11,7 +12,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 PYTEST_ARGS ?=
 
-.PHONY: lab test chapters gpu-test test-backends lint clean
+.PHONY: lab test chapters gpu-test test-backends test-kernels lint clean
 
 # Reinstall only when the dependency list changes; the install is editable, so code edits need none.
 $(STAMP): pyproject.toml
@@ -39,6 +40,20 @@ test-backends: $(STAMP)
 	$(PY) -m pip install --quiet -e ".[jax]" "torch>=2.2"
 	KERAS_BACKEND=jax $(PY) -m pytest -m "not chapter" $(PYTEST_ARGS)
 	KERAS_BACKEND=torch $(PY) -m pytest -m "not chapter" $(PYTEST_ARGS)
+
+# A reference test must hold on any x86 CPU, not only on this one's rounding. Each line forces
+# kernels another CPU would get: OpenBLAS's Zen code (an AMD EPYC's; Haswell's in fact) or
+# Sandybridge code (NumPy, SciPy, gensim); oneDNN capped below bfloat16 and AMX, or switched
+# off for Eigen (TensorFlow); XLA capped at AVX2. Capping oneDNN at AVX2 is no stand-in for an
+# AVX2 CPU: TensorFlow still sees AVX-512 and crashes in a bfloat16 matmul. Chapters too:
+# make test-kernels PYTEST_ARGS='-m chapter'
+KERNELS := "OPENBLAS_CORETYPE=Zen ONEDNN_MAX_CPU_ISA=AVX512_CORE XLA_FLAGS=--xla_cpu_max_isa=AVX2" \
+           "OPENBLAS_CORETYPE=Sandybridge TF_ENABLE_ONEDNN_OPTS=0 XLA_FLAGS=--xla_cpu_max_isa=AVX2"
+test-kernels: $(STAMP)
+	@for kernels in $(KERNELS); do \
+	  echo "== $$kernels"; \
+	  env $$kernels $(PY) -m pytest $(or $(PYTEST_ARGS),-m "not chapter") || exit 1; \
+	done
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check lib tests chapters
