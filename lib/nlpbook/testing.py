@@ -64,8 +64,9 @@ def jittered(step, scale: float = 1e-5, seed: int = 0):
     Beam search decides by sums of log-probabilities across beams, so its near-ties are not
     one row's argmax margin. A search compared across two paths (a batch against one sentence
     at a time, a cached state against a recomputed prefix) that still agrees when one side is
-    jittered by ``scale`` is decided by margins above ``scale``; another kernel's float32
-    rounding (about 1e-6) cannot change it.
+    jittered by ``scale`` is unlikely to rest on a margin below ``scale`` (each such margin
+    would flip with a sizeable chance), so another kernel's float32 rounding (about 1e-6 on
+    log-probabilities of order one) is unlikely to change it. Fresh noise at every call.
     """
     if not scale > 0:
         raise ValueError(f"scale must be positive; got {scale}")
