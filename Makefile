@@ -46,13 +46,14 @@ test-backends: $(STAMP)
 # Sandybridge code (NumPy, SciPy, gensim); oneDNN capped below bfloat16 and AMX, or switched
 # off for Eigen (TensorFlow); XLA capped at AVX2. Capping oneDNN at AVX2 is no stand-in for an
 # AVX2 CPU: TensorFlow still sees AVX-512 and crashes in a bfloat16 matmul. Chapters too:
-# make test-kernels PYTEST_ARGS='-m chapter'
+# make test-kernels KERNEL_TESTS='-m chapter'
+KERNEL_TESTS ?= -m "not chapter"
 KERNELS := "OPENBLAS_CORETYPE=Zen ONEDNN_MAX_CPU_ISA=AVX512_CORE XLA_FLAGS=--xla_cpu_max_isa=AVX2" \
            "OPENBLAS_CORETYPE=Sandybridge TF_ENABLE_ONEDNN_OPTS=0 XLA_FLAGS=--xla_cpu_max_isa=AVX2"
 test-kernels: $(STAMP)
 	@for kernels in $(KERNELS); do \
 	  echo "== $$kernels"; \
-	  env $$kernels $(PY) -m pytest $(or $(PYTEST_ARGS),-m "not chapter") || exit 1; \
+	  env $$kernels $(PY) -m pytest $(KERNEL_TESTS) $(PYTEST_ARGS) || exit 1; \
 	done
 
 lint: $(STAMP)

@@ -172,8 +172,8 @@ def test_beam_search_keeps_the_sentences_of_a_batch_apart(name):
         model.decode_step, model.encode(source), start, beam_width=3, max_length=5, eos_id=EOS
     )
     for i in range(3):
-        # batches of 9 and 3 rows round differently; jittered by 1e-5 (~10x float32 error),
-        # one side must still choose the same beams, so no choice rests on a near-tie
+        # batches of 9 and 3 rows round differently; with one side jittered by 1e-5 (~10x
+        # float32 error) it must still choose the same beams, which a near-tie would likely fail
         alone, alone_scores = beam_search(
             jittered(model.decode_step, seed=i), model.encode(source[i : i + 1]), start[:1],
             beam_width=3, max_length=5, eos_id=EOS,
