@@ -85,6 +85,8 @@ def _as_tuple(data) -> tuple:
 
 
 def _numpy(outputs) -> list[np.ndarray]:
+    if isinstance(outputs, dict):  # a model's named outputs, in key order
+        outputs = [outputs[k] for k in sorted(outputs)]
     flat = outputs if isinstance(outputs, (list, tuple)) else [outputs]
     return [np.asarray(keras.ops.convert_to_numpy(keras.ops.cast(o, "float32"))) for o in flat]
 
@@ -130,6 +132,8 @@ def _model_call(model, inputs):
 def _check_fit_step(model, inputs, outputs):
     before = [keras.ops.convert_to_numpy(w) for w in model.trainable_weights]
     targets = [np.zeros_like(o) for o in _numpy(outputs)]
+    if isinstance(outputs, dict):
+        targets = [dict(zip(sorted(outputs), targets, strict=True))]
     model.compile(optimizer=keras.optimizers.SGD(learning_rate=0.01), loss="mse")
     try:
         history = model.fit(
@@ -161,7 +165,8 @@ def _check_mixed_precision(
     mixed(*inputs, **call_kwargs)  # build
     mixed.set_weights(layer.get_weights())
     outputs = mixed(*inputs, **call_kwargs)
-    for out in outputs if isinstance(outputs, (list, tuple)) else [outputs]:
+    flat = list(outputs.values()) if isinstance(outputs, dict) else outputs
+    for out in flat if isinstance(flat, (list, tuple)) else [flat]:
         dtype = keras.backend.standardize_dtype(out.dtype)
         if "float" in dtype and dtype != output_dtype:
             raise AssertionError(f"under mixed_bfloat16 the output is {dtype}, not {output_dtype}")
@@ -199,7 +204,8 @@ def run_layer_test(
         input_data: a NumPy array, or a tuple of arrays for a layer called with several
             positional inputs. The first axis is the batch.
         call_kwargs: extra non-tensor call arguments (``training=False``, ...).
-        expected_output_shape: the eager output shape (a tuple, or a list of tuples).
+        expected_output_shape: the eager output shape (a tuple, or a list of tuples; for a
+            dict of outputs, a list in the order of the sorted keys).
         expected_num_trainable_weights / expected_num_non_trainable_weights: weight counts.
         run_training: run one ``fit`` step (mean squared error towards zeros).
         run_saving: save to ``.keras`` and load back with ``safe_mode=True``.

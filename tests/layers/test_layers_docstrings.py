@@ -10,7 +10,7 @@ import pytest
 NAMES = ["nlpbook.layers", "nlpbook.layers.simple_rnn_cell", "nlpbook.layers.lstm_cell"]
 NAMES += ["nlpbook.layers.gru_cell", "nlpbook.layers.attention"]
 NAMES += ["nlpbook.layers.positional", "nlpbook.layers.transformer"]
-NAMES += ["nlpbook.layers.additive_attention"]
+NAMES += ["nlpbook.layers.additive_attention", "nlpbook.layers.activations"]
 MODULES = [importlib.import_module(name) for name in NAMES]
 
 

@@ -8,6 +8,7 @@
 ``AdditiveAttention``  Bahdanau's ``v^T tanh(W_q s + W_k h_j)`` attention over encoder outputs
 ``sinusoidal_positions``, ``SinusoidalPositionEmbedding``, ``PositionEmbedding``, ``apply_rotary``
                    position information: fixed sinusoids, a learned table, rotary (RoPE)
+``gelu_tanh``       GELU's tanh approximation (GPT-2), serializable by name
 ``TransformerEncoderBlock``, ``TransformerDecoderBlock``
                    post-LN (the paper) or pre-LN (GPT-2); decoders with or without cross-attention
 
@@ -21,6 +22,7 @@ Example:
     >>> lstm = keras.layers.RNN(LSTMCell(32), return_sequences=True)
 """
 
+from nlpbook.layers.activations import gelu_tanh
 from nlpbook.layers.additive_attention import AdditiveAttention
 from nlpbook.layers.attention import (
     MultiHeadAttention,
@@ -52,6 +54,7 @@ __all__ = [
     "apply_rotary",
     "causal_mask",
     "combine_masks",
+    "gelu_tanh",
     "scaled_dot_product_attention",
     "sinusoidal_positions",
 ]

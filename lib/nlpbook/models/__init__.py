@@ -16,8 +16,21 @@
 ``GRUSeq2Seq``, ``AttentionGRUSeq2Seq``, ``TransformerSeq2Seq``  translation models with
                        ``encode``/``decode_step`` for greedy and beam search
 ``MaskedSequenceCrossentropy``  token-mean cross-entropy over real target tokens, label smoothing
+``BertConfig``, ``BertEncoder``, ``BertPretrainer``, ``BertClassifier``  BERT (models.bert):
+                       the encoder, its masked-LM + next-sentence pretraining heads, a
+                       fine-tuning classifier; ``load_checkpoint`` reads Hugging Face BERT
+                       checkpoints (MiniLM); ``mean_pool`` makes sentence embeddings
+``GPTConfig``, ``GPT``  a GPT-2-style decoder-only LM (models.gpt)
 """
 
+from nlpbook.models.bert import (
+    BertClassifier,
+    BertConfig,
+    BertEncoder,
+    BertPretrainer,
+    load_checkpoint,
+    mean_pool,
+)
 from nlpbook.models.classifiers import (
     BagOfNgramsClassifier,
     KimCNN,
@@ -28,6 +41,7 @@ from nlpbook.models.classifiers import (
 )
 from nlpbook.models.fasttext import FastTextSkipGram
 from nlpbook.models.glove import GloVe, GloVeLoss
+from nlpbook.models.gpt import GPT, GPTConfig
 from nlpbook.models.losses import MaskedSequenceCrossentropy
 from nlpbook.models.ngram import NGramLM
 from nlpbook.models.nnlm import FeedForwardLM, RecurrentLM, stream_perplexity
@@ -36,6 +50,12 @@ from nlpbook.models.word2vec import CBOW, SkipGram
 
 __all__ = [
     "CBOW",
+    "GPT",
+    "BertClassifier",
+    "BertConfig",
+    "BertEncoder",
+    "BertPretrainer",
+    "GPTConfig",
     "AttentionGRUSeq2Seq",
     "BagOfNgramsClassifier",
     "FastTextSkipGram",
@@ -51,6 +71,8 @@ __all__ = [
     "SkipGram",
     "TransformerClassifier",
     "TransformerSeq2Seq",
+    "load_checkpoint",
+    "mean_pool",
     "pretrained_embedding_matrix",
     "stream_perplexity",
     "string_input_classifier",
