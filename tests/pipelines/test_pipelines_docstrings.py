@@ -12,6 +12,7 @@ from nlpbook.pipelines import (
     classification,
     cooccurrence,
     language_model,
+    pretraining,
     seq2seq,
     throughput,
     word2vec,
@@ -20,7 +21,16 @@ from nlpbook.pipelines import (
 
 @pytest.mark.parametrize(
     "module",
-    [bucketing, classification, cooccurrence, language_model, seq2seq, throughput, word2vec],
+    [
+        bucketing,
+        classification,
+        cooccurrence,
+        language_model,
+        pretraining,
+        seq2seq,
+        throughput,
+        word2vec,
+    ],  # fmt: skip
 )
 def test_docstring_examples(module):
     result = doctest.testmod(module, extraglobs={"keras": keras, "np": np, "tf": tf})

@@ -13,28 +13,53 @@ prefetches. Token id 0 is padding everywhere; encoders must emit ids ``>= 1``.
 - ``cooccurrence_matrix``, ``glove_dataset``: GloVe's distance-weighted counts and their batches.
 - ``padded_batches``, ``quantile_boundaries``, ``padding_fraction``: padding and bucketing.
 - ``measure_throughput``: examples/s and tokens/s of a pipeline.
+- ``bert_pretraining_dataset`` / ``masked_lm_dataset``: sentence pairs (or texts) → BERT's
+  ``(features, labels, sample_weights)`` for masked-LM (+ next-sentence prediction), masked
+  anew every epoch; built from ``split_sentences``, ``nsp_pairs`` (pairs from documents),
+  ``bert_inputs`` (``[CLS] A [SEP] B [SEP]``, trimmed, padded), ``masked_lm_inputs`` (BERT's
+  80/10/10 masking, per token or whole word) and ``wordpiece_words``.
+- ``packed_lm_blocks``: GPT's documents packed into one stream, cut into ``(inputs, targets)``
+  blocks (a named ``language_model_dataset``).
 """
 
 from nlpbook.pipelines.bucketing import padded_batches, padding_fraction, quantile_boundaries
 from nlpbook.pipelines.classification import text_classification_dataset
 from nlpbook.pipelines.cooccurrence import cooccurrence_matrix, glove_dataset
 from nlpbook.pipelines.language_model import language_model_dataset, token_stream
+from nlpbook.pipelines.pretraining import (
+    bert_inputs,
+    bert_pretraining_dataset,
+    masked_lm_dataset,
+    masked_lm_inputs,
+    nsp_pairs,
+    packed_lm_blocks,
+    split_sentences,
+    wordpiece_words,
+)
 from nlpbook.pipelines.seq2seq import translation_dataset
 from nlpbook.pipelines.throughput import measure_throughput
 from nlpbook.pipelines.word2vec import keep_probabilities, noise_distribution, word2vec_dataset
 
 __all__ = [
+    "bert_inputs",
+    "bert_pretraining_dataset",
     "cooccurrence_matrix",
     "glove_dataset",
     "keep_probabilities",
     "language_model_dataset",
+    "masked_lm_dataset",
+    "masked_lm_inputs",
     "measure_throughput",
     "noise_distribution",
+    "nsp_pairs",
+    "packed_lm_blocks",
     "padded_batches",
     "padding_fraction",
     "quantile_boundaries",
+    "split_sentences",
     "text_classification_dataset",
     "token_stream",
     "translation_dataset",
     "word2vec_dataset",
+    "wordpiece_words",
 ]
