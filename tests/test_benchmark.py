@@ -1,13 +1,14 @@
 """nlpbook.benchmark: timing that leaves out the warm-up, and a speed table of equal functions."""
 
 import json
+import sys
 import time
 
 import numpy as np
 import pytest
 from keras import ops
 
-from nlpbook import benchmark
+from nlpbook import benchmark, runtime
 from nlpbook.__main__ import main as cli
 
 TINY = dict(batch=2, steps=3, features=2, units=4, repeats=1)
@@ -75,3 +76,115 @@ def test_command_line_refuses_a_bad_size(capsys):
         cli(["bench", "rnn", "--units", "0"])
     assert stop.value.code == 2
     assert "units must be an int >= 1" in capsys.readouterr().err
+
+
+# GPT: 2 layers × 32, context 16, vocab 50; the CLI's sizes are the same
+TINY_GPT = dict(layers=2, width=32, heads=4, context=16, vocab=50, batch=4, steps=2)
+
+
+def tiny_gpt_config():
+    from nlpbook.models.gpt import GPTConfig
+
+    return GPTConfig.tiny(vocab_size=50, max_length=16, hidden_size=32, intermediate_size=128)
+
+
+def test_gpt_training_speed_times_equal_functions():
+    pytest.importorskip("keras_hub")
+    # XLA on TensorFlow and JAX (~15 s here); torch.compile would take minutes on a CPU
+    xla = runtime.backend() != "torch"
+    result = benchmark.gpt_training_speed(
+        tiny_gpt_config(), batch_size=4, steps=2, jit_compile=xla, peak_flops=1e15
+    )
+    # Keras turns XLA off for both where it must (TensorFlow with op determinism on)
+    assert result["jit_compile"]["nlpbook"] == result["jit_compile"]["keras_hub"]
+    tokens = result["tokens_per_s"]
+    assert tokens["nlpbook"] > 0 and tokens["keras_hub"] > 0
+    assert result["ratio"] == pytest.approx(tokens["nlpbook"] / tokens["keras_hub"])
+    assert result["tokens_per_step"] == 4 * 16
+    for name in benchmark.MODELS:
+        assert tokens[name] == pytest.approx(64 / result["seconds_per_step"][name])
+        assert 0 < result["mfu"][name] < 1  # a made-up peak far above this CPU
+        assert result["mfu"][name] == pytest.approx(tokens[name] * result["flops_per_token"] / 1e15)
+    # our weights were copied into keras-hub's: the same function (float32 round-off)
+    assert result["parameters"]["nlpbook"] == result["parameters"]["keras_hub"] == 27584
+    assert result["max_abs_logit_diff"] < 1e-4
+    assert result["config"]["hidden_size"] == 32 and result["batch_size"] == 4
+    assert result["backend"] in {"tensorflow", "jax", "torch"} and "devices:" in result["device"]
+    rows = benchmark.gpt_speed_rows(result)
+    assert [r[0] for r in rows] == ["nlpbook", "keras-hub"]
+    assert all(len(r) == len(benchmark.GPT_SPEED_HEADERS) for r in rows)
+
+
+def test_gpt_flops_per_token_is_6n_plus_attention():
+    from nlpbook.models.gpt import GPTConfig, count_parameters
+
+    config = GPTConfig.gpt2()  # nanoGPT's estimate_mfu: 6·124.3M (no position table) + 12·L·T·d
+    n = count_parameters(config) - config.max_length * config.hidden_size
+    assert n == 123_653_376
+    assert benchmark.gpt_flops_per_token(config) == 6 * n + 12 * 12 * 1024 * 768
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"batch_size": 0}, "batch_size must be an int >= 1. Received: batch_size=0"),
+        ({"steps": 0}, "steps must be an int >= 1. Received: steps=0"),
+        ({"steps": 2.5}, "steps must be an int >= 1"),
+        ({"warmup": -1}, "warmup must be an int >= 0"),
+        ({"rounds": 0}, "rounds must be an int >= 1"),
+        ({"peak_flops": 0}, "peak_flops must be a number > 0 or None"),
+        ({"jit_compile": "yes"}, "jit_compile must be True or False"),
+    ],
+)
+def test_gpt_training_speed_rejects_bad_arguments(kwargs, message):
+    arguments = {"batch_size": 4, **kwargs}
+    with pytest.raises(ValueError, match=message):
+        benchmark.gpt_training_speed(tiny_gpt_config(), **arguments)
+
+
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        ({"attention_dropout": 0.0}, "dropout must equal attention_dropout"),
+        ({"activation": "gelu"}, "activation='gelu_tanh'"),
+        ({"layer_norm_epsilon": 1e-6}, "layer_norm_epsilon=1e-05"),
+    ],
+)
+def test_gpt_training_speed_rejects_what_keras_hub_cannot_build(change, message):
+    import dataclasses
+
+    config = dataclasses.replace(tiny_gpt_config(), **change)
+    with pytest.raises(ValueError, match=message):
+        benchmark.gpt_training_speed(config, batch_size=4)
+
+
+def test_gpt_training_speed_names_keras_hub_when_missing(monkeypatch):
+    monkeypatch.setitem(sys.modules, "keras_hub", None)  # import keras_hub raises ImportError
+    with pytest.raises(ImportError, match="keras-hub"):
+        benchmark.gpt_training_speed(tiny_gpt_config(), batch_size=4)
+
+
+def test_command_line_prints_and_writes_the_gpt_table(tmp_path, capsys):
+    pytest.importorskip("keras_hub")
+    out = tmp_path / "speed" / "gpt.json"
+    args = [f"--{k}={v}" for k, v in TINY_GPT.items()]
+    # no XLA and one short round: XLA compilation is what test_gpt_training_speed_... times
+    args += ["--warmup=1", "--rounds=1", "--no-jit-compile"]
+    assert cli(["bench", "gpt", *args, "--json", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "keras-hub" in printed and "devices:" in printed and "MFLOP per token" in printed
+    report = json.loads(out.read_text())
+    speed = report["speed"]
+    assert speed["config"]["num_layers"] == 2 and speed["config"]["intermediate_size"] == 128
+    assert speed["jit_compile"] == {"nlpbook": False, "keras_hub": False}
+    assert speed["parameters"]["nlpbook"] == speed["parameters"]["keras_hub"]
+    assert speed["mfu"] is None and speed["peak_flops"] is None  # no --peak-flops, no MFU
+    assert report["devices"] and report["backend"] == speed["backend"]
+    assert [p.name for p in out.parent.iterdir()] == ["gpt.json"]  # no temporary file left
+
+
+def test_command_line_refuses_a_bad_gpt_size(capsys):
+    with pytest.raises(SystemExit) as stop:
+        cli(["bench", "gpt", "--width", "30", "--heads", "4"])
+    assert stop.value.code == 2
+    assert "must be a multiple of num_heads" in capsys.readouterr().err

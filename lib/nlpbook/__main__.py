@@ -11,6 +11,7 @@ commands:
   chapters run [NAME ...] [--full]         execute chapters headless, writing results/*.json
   chapters check                           check every chapter's ipynb/py pair
   bench rnn [--steps N --units N ...]      our recurrent cells against Keras' layers, timed here
+  bench gpt [--layers N --width D ...]     our GPT against keras-hub's GPT-2, training, timed here
   info                                     backend, devices and versions in one line
 """
 

@@ -7,9 +7,16 @@ finished. ``recurrent_speed`` times the cells of :mod:`nlpbook.layers` inside
 whole sequence to cuDNN on an NVIDIA GPU when they can; it copies the weights across first and
 reports how far the two outputs are apart, so both timed calls compute the same function.
 
+``gpt_training_speed`` trains our :class:`nlpbook.models.GPT` and keras-hub's
+``GPT2Backbone`` of the same config (with its tied output layer, so both return the same
+logits) side by side, after copying our weights into keras-hub's and checking the logits;
+it reports tokens per second, their ratio, the model FLOPs per token and, given the device's
+peak, the model FLOPs utilisation (MFU).
+
 Chapter 6 prints its table for the device the chapter runs on; ``python -m nlpbook bench rnn``
 prints it from the command line, which needs neither TensorFlow nor the data sets (the lent
 GPU machine has JAX and no TensorFlow: ``gpu/check.sh`` runs it there).
+``python -m nlpbook bench gpt`` does the same for the GPT (it needs keras-hub).
 """
 
 from __future__ import annotations
@@ -26,7 +33,7 @@ import numpy as np
 from keras import ops
 
 from nlpbook import results, runtime
-from nlpbook._checks import check_int
+from nlpbook._checks import check_bool, check_int
 from nlpbook.layers import GRUCell, LSTMCell, SimpleRNNCell
 
 #: name -> (our cell, Keras' layer); the weight layouts match, so ``set_weights`` copies across
@@ -130,6 +137,241 @@ def speed_rows(table: dict[str, dict]) -> list[list[str]]:
     ]
 
 
+class _KerasHubLM(keras.Model):
+    """keras-hub's ``GPT2Backbone`` with its tied output layer: ids -> float32 logits.
+
+    The backbone returns the final hidden states and takes a padding mask; with an all-ones
+    mask and the token embedding reversed, it computes what our ``GPT`` computes.
+    """
+
+    def __init__(self, backbone, **kwargs):
+        super().__init__(**kwargs)
+        self.backbone = backbone
+
+    def call(self, token_ids, training=None):
+        mask = ops.ones_like(token_ids, dtype="int32")
+        hidden = self.backbone({"token_ids": token_ids, "padding_mask": mask}, training=training)
+        return ops.cast(self.backbone.token_embedding(hidden, reverse=True), "float32")
+
+
+def _import_keras_hub():
+    try:
+        import keras_hub
+    except ImportError as error:
+        raise ImportError(
+            "gpt_training_speed compares with keras-hub's GPT2Backbone: pip install keras-hub"
+        ) from error
+    return keras_hub
+
+
+def _keras_hub_gpt2(config):
+    """keras-hub's GPT-2 of ``config``'s sizes, wrapped to return logits like our ``GPT``."""
+    keras_hub = _import_keras_hub()
+    backbone = keras_hub.models.GPT2Backbone(
+        vocabulary_size=config.vocab_size, num_layers=config.num_layers,
+        num_heads=config.num_heads, hidden_dim=config.hidden_size,
+        intermediate_dim=config.intermediate_size, dropout=config.dropout,
+        max_sequence_length=config.max_length,
+    )  # fmt: skip
+    return _KerasHubLM(backbone, name="keras_hub_gpt2")
+
+
+def gpt_flops_per_token(config) -> int:
+    r"""Model FLOPs of one training step per token of a :class:`~nlpbook.models.GPT`.
+
+    .. math:: 6N + 12\,L\,T\,d
+
+    PaLM's estimate (Chowdhery et al. 2022, appendix B; nanoGPT's ``estimate_mfu``): each
+    weight takes part in one multiply-add per token in the forward pass and two in the
+    backward pass (``6N``; Kaplan et al. 2020's ``C ≈ 6N``), and the attention scores
+    ``QKᵀ`` and their weighted sum over ``V`` take ``2·2·T·d`` per token and layer forward,
+    three times that with the backward pass. ``N`` is every weight that multiplies: the
+    non-embedding parameters and the tied output layer ``V·d`` (the token and position
+    lookups cost nothing); ``T`` is the context, the length the benchmark trains on. The
+    causal mask's zeros are counted (kernels compute them), layer norms, softmax, GELU and
+    the optimizer are not: "model" FLOPs, so MFU does not depend on how a kernel is written.
+    """
+    from nlpbook.models.gpt import count_parameters
+
+    n = count_parameters(config, embeddings=False) + config.vocab_size * config.hidden_size
+    return 6 * n + 12 * config.num_layers * config.max_length * config.hidden_size
+
+
+MODELS = ("nlpbook", "keras_hub")  # gpt_training_speed's models, in its result's order
+
+
+def gpt_training_speed(
+    config,
+    batch_size: int,
+    steps: int = 10,
+    warmup: int = 2,
+    jit_compile: bool = True,
+    seed: int = 0,
+    rounds: int = 3,
+    peak_flops: float | None = None,
+) -> dict:
+    """Training throughput of our GPT against keras-hub's ``GPT2Backbone`` of the same config.
+
+    Both models are built here from ``config``: ours, and keras-hub's backbone with its tied
+    output layer (``token_embedding(hidden, reverse=True)``, float32 logits), into which our
+    weights are copied. Before anything is timed, the two compute the logits of the training
+    batch in inference mode (dropout off) and the largest difference is reported: the timed
+    steps compute the same function. The training steps use ``config``'s dropout in both
+    (keras-hub's one rate is used for its attention weights too, hence the check below): a
+    dropout mask costs time, and both pay it. Use ``dataclasses.replace(config, dropout=0.0,
+    attention_dropout=0.0)`` to time training without dropout.
+
+    Each model is compiled with AdamW (learning rate 1e-4) and sparse categorical
+    cross-entropy from logits, ``jit_compile`` as given, and trained with
+    ``train_on_batch`` on one fixed batch of random ids of full context length (the targets
+    are the ids shifted by one). ``warmup`` steps each are not timed (tracing and XLA
+    compilation); then ``rounds`` rounds of ``steps`` timed steps alternate between the two
+    models, which goes first swapping every round, so a shared machine's drift hits both;
+    the median round is reported. ``train_on_batch`` returns the loss as a Python float, so
+    every step waits for the device: the timed region covers the computation, and one host
+    round trip per step, as a loop that logs every step's loss has.
+
+    Args:
+        config: a :class:`~nlpbook.models.GPTConfig` (or its dict). keras-hub's GPT-2 fixes
+            GELU's tanh form, layer norm epsilon 1e-5 and one dropout rate, so the config
+            must have ``activation="gelu_tanh"``, ``layer_norm_epsilon=1e-5`` and
+            ``dropout == attention_dropout``.
+        batch_size: sequences per step, each ``config.max_length`` tokens.
+        steps: timed training steps per round.
+        warmup: untimed training steps per model first.
+        jit_compile: compile the training step with XLA (``torch.compile`` on PyTorch).
+            Keras falls back to no compilation where a model does not support it, and on
+            TensorFlow with op determinism on; ``result["jit_compile"]`` says what each got.
+        seed: for our initial weights, the dropout masks and the random batch.
+        rounds: timed rounds per model; the median is reported.
+        peak_flops: the device's peak FLOP/s at the dtype policy in use (e.g. ``989e12`` for
+            an H100 SXM at bfloat16, dense), for the MFU; None for no MFU.
+
+    Returns:
+        A dict: ``"tokens_per_s"``, ``"seconds_per_step"`` (the median round),
+        ``"rounds_seconds_per_step"`` (every round, in order), ``"parameters"``, ``"mfu"``
+        (None without ``peak_flops``) and ``"jit_compile"``, each ``{"nlpbook": …,
+        "keras_hub": …}``; ``"ratio"`` (our tokens per second over keras-hub's),
+        ``"max_abs_logit_diff"``, ``"flops_per_token"`` (:func:`gpt_flops_per_token`),
+        ``"peak_flops"``, ``"device"`` (:func:`nlpbook.runtime.describe`), ``"backend"``,
+        ``"dtype_policy"``, ``"config"`` (as a dict), ``"batch_size"``,
+        ``"tokens_per_step"``, ``"steps"``, ``"warmup"`` and ``"rounds"``.
+
+    Raises:
+        ValueError: a count below its minimum, a bad ``peak_flops``, or a config that
+            keras-hub's GPT-2 cannot express.
+        ImportError: keras-hub is not installed.
+    """
+    from nlpbook.models import _config
+    from nlpbook.models.gpt import GPT, GPTConfig
+
+    config = _config.as_config(GPTConfig, config)
+    batch_size = check_int("batch_size", batch_size, minimum=1)
+    steps = check_int("steps", steps, minimum=1)
+    warmup = check_int("warmup", warmup, minimum=0)
+    rounds = check_int("rounds", rounds, minimum=1)
+    seed = check_int("seed", seed, minimum=0)
+    jit_compile = check_bool("jit_compile", jit_compile)
+    if peak_flops is not None and (
+        isinstance(peak_flops, bool)
+        or not isinstance(peak_flops, (int, float, np.number))
+        or not peak_flops > 0
+    ):
+        raise ValueError(f"peak_flops must be a number > 0 or None. Received: {peak_flops!r}")
+    fixed = {"activation": "gelu_tanh", "layer_norm_epsilon": 1e-5}
+    for name, value in fixed.items():
+        if getattr(config, name) != value:
+            raise ValueError(
+                f"keras-hub's GPT2Backbone has {name}={value!r}. "
+                f"Received: {name}={getattr(config, name)!r}"
+            )
+    if config.dropout != config.attention_dropout:
+        raise ValueError(
+            "keras-hub's GPT2Backbone has one dropout rate, for the attention weights too: "
+            "dropout must equal attention_dropout. Received: "
+            f"dropout={config.dropout}, attention_dropout={config.attention_dropout}"
+        )
+    _import_keras_hub()  # before anything is built
+
+    rng = np.random.default_rng(seed)
+    stream = rng.integers(0, config.vocab_size, size=(batch_size, config.max_length + 1))
+    x, y = stream[:, :-1].astype("int32"), stream[:, 1:].astype("int32")
+    keras.utils.set_random_seed(seed)
+    models = {"nlpbook": GPT(config), "keras_hub": _keras_hub_gpt2(config)}
+    for model in models.values():
+        model(x[:1])  # build
+    models["keras_hub"].set_weights(models["nlpbook"].get_weights())
+    logits = {name: ops.convert_to_numpy(model(x)) for name, model in models.items()}
+    difference = float(np.abs(logits["nlpbook"] - logits["keras_hub"]).max())
+    del logits
+
+    for model in models.values():
+        model.compile(
+            optimizer=keras.optimizers.AdamW(learning_rate=1e-4),
+            loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+            jit_compile=jit_compile,
+        )
+        for _ in range(warmup):
+            _wait(model.train_on_batch(x, y))
+    seconds = {name: [] for name in models}
+    for round_ in range(rounds):
+        for name in MODELS if round_ % 2 == 0 else MODELS[::-1]:
+            model = models[name]
+            start = time.perf_counter()
+            for _ in range(steps):
+                loss = model.train_on_batch(x, y)
+            _wait(loss)
+            seconds[name].append((time.perf_counter() - start) / steps)
+
+    per_step = {name: statistics.median(seconds[name]) for name in MODELS}
+    tokens = batch_size * config.max_length
+    tokens_per_s = {name: tokens / per_step[name] for name in MODELS}
+    flops = gpt_flops_per_token(config)
+    return {
+        "tokens_per_s": tokens_per_s,
+        "ratio": tokens_per_s["nlpbook"] / tokens_per_s["keras_hub"],
+        "seconds_per_step": per_step,
+        "rounds_seconds_per_step": seconds,
+        "parameters": {name: models[name].count_params() for name in MODELS},
+        "max_abs_logit_diff": difference,
+        "flops_per_token": flops,
+        "peak_flops": None if peak_flops is None else float(peak_flops),
+        "mfu": None
+        if peak_flops is None
+        else {name: tokens_per_s[name] * flops / peak_flops for name in MODELS},
+        "jit_compile": {name: bool(models[name].jit_compile) for name in MODELS},
+        "device": runtime.describe(),
+        "backend": runtime.backend(),
+        "dtype_policy": keras.config.dtype_policy().name,
+        "config": config.to_dict(),
+        "batch_size": batch_size,
+        "tokens_per_step": tokens,
+        "steps": steps,
+        "warmup": warmup,
+        "rounds": rounds,
+    }
+
+
+GPT_SPEED_HEADERS = ["model", "tokens/s", "ms per step", "vs keras-hub", "parameters", "MFU", "XLA"]
+
+
+def gpt_speed_rows(result: dict) -> list[list[str]]:
+    """``gpt_training_speed``'s result as rows for :func:`nlpbook.display.show_table`."""
+    reference = result["tokens_per_s"]["keras_hub"]
+    return [
+        [
+            name.replace("_", "-"),
+            f"{result['tokens_per_s'][name]:,.0f}",
+            f"{1000 * result['seconds_per_step'][name]:.1f}",
+            f"{result['tokens_per_s'][name] / reference:.2f}",
+            f"{result['parameters'][name]:,}",
+            "-" if result["mfu"] is None else f"{100 * result['mfu'][name]:.3g}%",
+            "yes" if result["jit_compile"][name] else "no",
+        ]
+        for name in MODELS
+    ]
+
+
 SIZES = ("batch", "steps", "features", "units", "repeats")  # recurrent_speed's, on the command line
 
 SPEED_HEADERS = [
@@ -143,19 +385,19 @@ SPEED_HEADERS = [
 ]
 
 
-def main(argv: list[str] | None = None) -> int:
-    """``python -m nlpbook bench rnn [--batch N] [--steps N] ... [--json PATH]``."""
-    parser = argparse.ArgumentParser(
-        prog="python -m nlpbook bench",
-        description="Time our recurrent cells against Keras' layers on this device, in full "
-        "float32 (no TF32), at chapter 6's full-mode sizes unless told otherwise.",
-    )
-    parser.add_argument("what", choices=["rnn"])
-    defaults = inspect.signature(recurrent_speed).parameters  # chapter 6's full-mode sizes
-    for name in SIZES:
-        parser.add_argument(f"--{name}", type=int, default=defaults[name].default)
-    parser.add_argument("--json", type=Path, help="also write the table and the device here")
-    args = parser.parse_args(argv)
+#: ``bench gpt``'s options -> GPTConfig's fields; defaults are GPTConfig.char_shakespeare()'s
+GPT_OPTIONS = {
+    "layers": "num_layers",
+    "width": "hidden_size",
+    "heads": "num_heads",
+    "intermediate": "intermediate_size",
+    "context": "max_length",
+    "vocab": "vocab_size",
+    "dropout": "dropout",
+}
+
+
+def _rnn_main(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     sizes = {k: getattr(args, k) for k in SIZES}
     runtime.full_float32_matmuls()  # as chapter 6 does, so the two tables compare
     try:
@@ -173,3 +415,91 @@ def main(argv: list[str] | None = None) -> int:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         results.write_json(args.json, report)  # never a half-written report
     return 0
+
+
+def _gpt_main(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
+    from nlpbook.models.gpt import GPTConfig
+
+    sizes = {field: getattr(args, option) for option, field in GPT_OPTIONS.items()}
+    if sizes["intermediate_size"] is None:
+        sizes["intermediate_size"] = 4 * sizes["hidden_size"]
+    policy = keras.config.dtype_policy()
+    try:
+        config = GPTConfig(**sizes, attention_dropout=sizes["dropout"])
+        keras.config.set_dtype_policy(args.dtype_policy)
+        if args.dtype_policy == "float32":
+            runtime.full_float32_matmuls()  # no TF32: float32 means float32, as bench rnn
+        result = gpt_training_speed(
+            config, args.batch, steps=args.steps, warmup=args.warmup, rounds=args.rounds,
+            jit_compile=not args.no_jit_compile, peak_flops=args.peak_flops,
+        )  # fmt: skip
+    except ValueError as error:
+        parser.error(str(error))
+    finally:
+        keras.config.set_dtype_policy(policy)
+    from nlpbook.display import show_table
+
+    c = config
+    print(result["device"])
+    print(
+        f"GPT {c.num_layers} layers × {c.hidden_size}, {c.num_heads} heads, context "
+        f"{c.max_length}, vocab {c.vocab_size}, dropout {c.dropout}; batch {args.batch}, "
+        f"{result['dtype_policy']}; median of {args.rounds} rounds of {args.steps} steps; "
+        f"{result['flops_per_token'] / 1e6:,.1f} MFLOP per token; largest logit difference "
+        f"{result['max_abs_logit_diff']:.1e}"
+    )
+    show_table(GPT_SPEED_HEADERS, gpt_speed_rows(result))
+    if args.json:
+        report = {"backend": runtime.backend(), "devices": runtime.devices(),
+                  "runtime": runtime.describe(), "speed": result}  # fmt: skip
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        results.write_json(args.json, report)  # never a half-written report
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m nlpbook bench rnn [--batch N] ... [--json PATH]``, or ``bench gpt [...]``."""
+    parser = argparse.ArgumentParser(
+        prog="python -m nlpbook bench", description="Time our models against a reference here."
+    )
+    commands = parser.add_subparsers(dest="what", required=True)
+    rnn = commands.add_parser(
+        "rnn",
+        help="our recurrent cells against Keras' layers",
+        description="Time our recurrent cells against Keras' layers on this device, in full "
+        "float32 (no TF32), at chapter 6's full-mode sizes unless told otherwise.",
+    )
+    defaults = inspect.signature(recurrent_speed).parameters  # chapter 6's full-mode sizes
+    for name in SIZES:
+        rnn.add_argument(f"--{name}", type=int, default=defaults[name].default)
+    gpt = commands.add_parser(
+        "gpt",
+        help="our GPT against keras-hub's GPT-2, training",
+        description="Train our GPT and keras-hub's GPT2Backbone of the same sizes with the same "
+        "weights on this device, and time them (tokens per second, MFU). Sizes default to "
+        "nanoGPT's character-level Shakespeare model; float32 means full float32 (no TF32).",
+    )
+    from nlpbook.models.gpt import GPTConfig
+
+    named = GPTConfig.char_shakespeare()
+    for option, field in GPT_OPTIONS.items():
+        if option == "intermediate":
+            gpt.add_argument("--intermediate", type=int, help="default: 4 × width")
+        else:
+            kind = float if field == "dropout" else int
+            gpt.add_argument(f"--{option}", type=kind, default=getattr(named, field))
+    gpt.add_argument("--batch", type=int, default=64, help="sequences per step")
+    gpt.add_argument("--steps", type=int, default=10, help="timed steps per round")
+    gpt.add_argument("--warmup", type=int, default=2, help="untimed steps first")
+    gpt.add_argument("--rounds", type=int, default=3, help="timed rounds per model")
+    gpt.add_argument("--peak-flops", type=float, help="the device's FLOP/s, for the MFU")
+    gpt.add_argument(
+        "--dtype-policy", default="float32", choices=["float32", "mixed_bfloat16", "mixed_float16"]
+    )
+    gpt.add_argument("--no-jit-compile", action="store_true", help="no XLA (torch.compile)")
+    for command in (rnn, gpt):
+        command.add_argument("--json", type=Path, help="also write the table and the device here")
+    args = parser.parse_args(argv)
+    if args.what == "rnn":
+        return _rnn_main(rnn, args)
+    return _gpt_main(gpt, args)
