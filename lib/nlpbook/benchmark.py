@@ -240,8 +240,9 @@ def gpt_training_speed(
         steps: timed training steps per round.
         warmup: untimed training steps per model first.
         jit_compile: compile the training step with XLA (``torch.compile`` on PyTorch).
-            Keras falls back to no compilation where a model does not support it, and on
-            TensorFlow with op determinism on; ``result["jit_compile"]`` says what each got.
+            Keras compiles without XLA on TensorFlow while op determinism is on (as
+            ``runtime.setup`` leaves it), so it is switched off for this call and restored
+            after; ``result["jit_compile"]`` says what each model got.
         seed: for our initial weights, the dropout masks and the random batch.
         rounds: timed rounds per model; the median is reported.
         peak_flops: the device's peak FLOP/s at the dtype policy in use (e.g. ``989e12`` for
@@ -305,23 +306,12 @@ def gpt_training_speed(
     difference = float(np.abs(logits["nlpbook"] - logits["keras_hub"]).max())
     del logits
 
-    for model in models.values():
-        model.compile(
-            optimizer=keras.optimizers.AdamW(learning_rate=1e-4),
-            loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-            jit_compile=jit_compile,
-        )
-        for _ in range(warmup):
-            _wait(model.train_on_batch(x, y))
-    seconds = {name: [] for name in models}
-    for round_ in range(rounds):
-        for name in MODELS if round_ % 2 == 0 else MODELS[::-1]:
-            model = models[name]
-            start = time.perf_counter()
-            for _ in range(steps):
-                loss = model.train_on_batch(x, y)
-            _wait(loss)
-            seconds[name].append((time.perf_counter() - start) / steps)
+    restore_determinism = _pause_op_determinism() if jit_compile else None
+    try:
+        seconds = _time_training(models, x, y, jit_compile, warmup, rounds, steps)
+    finally:
+        if restore_determinism is not None:
+            restore_determinism()
 
     per_step = {name: statistics.median(seconds[name]) for name in MODELS}
     tokens = batch_size * config.max_length
@@ -350,6 +340,40 @@ def gpt_training_speed(
         "warmup": warmup,
         "rounds": rounds,
     }
+
+
+def _pause_op_determinism():
+    """On TensorFlow with op determinism on, switch it off; return how to switch it back."""
+    if runtime.backend() != "tensorflow":
+        return None
+    from tensorflow.python.framework import config as tf_config
+
+    if not tf_config.is_op_determinism_enabled():
+        return None
+    tf_config.disable_op_determinism()
+    return tf_config.enable_op_determinism
+
+
+def _time_training(models, x, y, jit_compile, warmup, rounds, steps) -> dict[str, list[float]]:
+    """Compile each model, run ``warmup`` steps, then alternate timed rounds of ``steps``."""
+    for model in models.values():
+        model.compile(
+            optimizer=keras.optimizers.AdamW(learning_rate=1e-4),
+            loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+            jit_compile=jit_compile,
+        )
+        for _ in range(warmup):
+            _wait(model.train_on_batch(x, y))
+    seconds = {name: [] for name in models}
+    for round_ in range(rounds):
+        for name in MODELS if round_ % 2 == 0 else MODELS[::-1]:
+            model = models[name]
+            start = time.perf_counter()
+            for _ in range(steps):
+                loss = model.train_on_batch(x, y)
+            _wait(loss)
+            seconds[name].append((time.perf_counter() - start) / steps)
+    return seconds
 
 
 GPT_SPEED_HEADERS = ["model", "tokens/s", "ms per step", "vs keras-hub", "parameters", "MFU", "XLA"]
