@@ -176,6 +176,11 @@ def test_pretrainer_trains_on_both_losses_with_weights():
     losses = history.history["loss"]
     assert np.isfinite(losses).all() and losses[-1] < 0.5 * losses[0]
     assert {"mlm_accuracy", "nsp_accuracy"} <= set(history.history)
+    alone = BertPretrainer(TINY, next_sentence=False)
+    alone.compile_pretraining(keras.optimizers.Adam(1e-2))
+    history = alone.fit(features, {"mlm": labels["mlm"]}, sample_weight={"mlm": weights["mlm"]},
+                        epochs=2, verbose=0)  # fmt: skip
+    assert "mlm_accuracy" in history.history and not alone.encoder.pooler.trainable
 
 
 # --- the checkpoint ---------------------------------------------------------------------

@@ -365,6 +365,8 @@ class BertPretrainer(keras.Model):
         self.config = c = _config.as_config(BertConfig, config)
         self.next_sentence = bool(next_sentence)
         self.encoder = BertEncoder(c, dtype=self.dtype_policy, name="encoder")
+        # without NSP nothing reads the pooled [CLS] vector: keep the pooler out of training
+        self.encoder.pooler.trainable = self.next_sentence
         self.mlm_head = MaskedLMHead(
             c.vocab_size, c.activation, c.layer_norm_epsilon, c.initializer_range,
             dtype=self.dtype_policy, name="mlm_head",
@@ -393,9 +395,21 @@ class BertPretrainer(keras.Model):
         return logits
 
     def compile_pretraining(self, optimizer, **kwargs):
-        """Compile with BERT's losses: cross-entropy at the real masked positions, plus NSP."""
-        loss = {"mlm": keras.losses.SparseCategoricalCrossentropy(from_logits=True)}
-        metrics = {"mlm": [keras.metrics.SparseCategoricalAccuracy(name="accuracy")]}
+        """Compile with BERT's losses: cross-entropy at the real masked positions, plus NSP.
+
+        The masked-LM loss is the mean over real predictions (the sample weights of the
+        padded prediction slots are 0 and do not count in the denominator), so it reads as a
+        per-token cross-entropy whatever ``max_predictions`` is. Metrics are named
+        ``mlm_accuracy`` (and ``nsp_accuracy``) with or without the NSP head.
+        """
+        loss = {
+            "mlm": keras.losses.SparseCategoricalCrossentropy(
+                from_logits=True, reduction="mean_with_sample_weight"
+            )
+        }
+        # Keras prefixes each metric with its output's name when there are two outputs only
+        name = "accuracy" if self.next_sentence else "mlm_accuracy"
+        metrics = {"mlm": [keras.metrics.SparseCategoricalAccuracy(name=name)]}
         if self.next_sentence:
             loss["nsp"] = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
             metrics["nsp"] = [keras.metrics.SparseCategoricalAccuracy(name="accuracy")]
