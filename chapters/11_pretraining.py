@@ -499,7 +499,8 @@ for init in ("random", "mlm_nsp", "mlm_only"):
 fig, ax = plt.subplots(figsize=(5, 3.2))
 for init, label in (("random", "random init"), ("mlm_nsp", "pretrained: MLM + NSP"),
                     ("mlm_only", "pretrained: MLM only")):  # fmt: skip
-    ax.plot(range(1, MR_EPOCHS + 1), finetuned[init]["val_accuracy"], "o-", label=label)
+    curve = finetuned[init]["val_accuracy"]
+    ax.plot(range(1, len(curve) + 1), curve, "o-", label=label)
 ax.set_xlabel("fine-tuning epoch")
 ax.set_ylabel("MR test accuracy (fold 0)")
 ax.legend(fontsize=8)
