@@ -313,3 +313,15 @@ def test_checkpoint_folder_errors(tmp_path):
     (tmp_path / "model.safetensors").write_bytes(b"")
     with pytest.raises(ValueError, match="not a BERT checkpoint"):
         load_checkpoint(tmp_path)
+
+
+def test_mean_pooling_classifier_skips_padding_without_a_mask():
+    clf = BertClassifier(TINY, num_classes=2, pooling="mean")
+    ids, segments, mask = batch(np.random.default_rng(5))
+    explicit = clf({"token_ids": ids, "segment_ids": segments, "padding_mask": mask})
+    implied = clf({"token_ids": ids, "segment_ids": segments})  # padding = [PAD] ids
+    np.testing.assert_allclose(numpy(implied), numpy(explicit), atol=1e-6)
+    sequence = numpy(clf.encoder(ids, segments, mask)["sequence_output"])
+    pooled = (sequence * mask[..., None]).sum(1) / mask.sum(1, keepdims=True)
+    expected = pooled @ numpy(clf.output_layer.kernel) + numpy(clf.output_layer.bias)
+    np.testing.assert_allclose(numpy(explicit), expected, atol=1e-5)

@@ -476,7 +476,9 @@ class BertClassifier(keras.Model):
         if self.pooling == "cls":
             pooled = out["pooled_output"]
         else:
-            mask = inputs.get("padding_mask") if isinstance(inputs, dict) else None
+            token_ids, _, mask = _unpack(inputs, None, None)
+            if mask is None:  # as the encoder: real tokens are those that are not [PAD]
+                mask = ops.not_equal(token_ids, self.config.pad_id)
             pooled = mean_pool(out["sequence_output"], mask, normalize=False)
         pooled = self.pooled_dropout(ops.cast(pooled, "float32"), training=training)
         return self.output_layer(pooled)
