@@ -6,14 +6,25 @@ import keras
 import numpy as np
 import pytest
 
-from nlpbook.models import bert, classifiers, fasttext, glove, gpt, ngram, nnlm, seq2seq, word2vec
+from nlpbook.models import (
+    bert,
+    classifiers,
+    fasttext,
+    glove,
+    gpt,
+    llama,
+    ngram,
+    nnlm,
+    seq2seq,
+    word2vec,
+)
 
 # raw-string models need TensorFlow's string tensors: their examples run on that backend only
 TENSORFLOW_ONLY = {"nlpbook.models.classifiers.string_input_classifier"}
 
 
 @pytest.mark.parametrize(
-    "module", [bert, classifiers, fasttext, glove, gpt, ngram, nnlm, seq2seq, word2vec]
+    "module", [bert, classifiers, fasttext, glove, gpt, llama, ngram, nnlm, seq2seq, word2vec]
 )
 def test_docstring_examples(module):
     runner = doctest.DocTestRunner()

@@ -8,7 +8,7 @@ import tensorflow as tf
 
 # by name: nlpbook.text.normalize is also the function's name
 NAMES = ["base", "byte", "chinese", "inputs", "normalize", "sentencepiece"]
-NAMES += ["tokenizers", "vocab", "wordlevel", "wordpiece"]
+NAMES += ["tokenizers", "vocab", "wordlevel", "wordpiece", "bpe"]
 MODULES = [importlib.import_module(f"nlpbook.text.{name}") for name in NAMES]
 
 

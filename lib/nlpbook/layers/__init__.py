@@ -11,6 +11,11 @@
 ``gelu_tanh``       GELU's tanh approximation (GPT-2), serializable by name
 ``TransformerEncoderBlock``, ``TransformerDecoderBlock``
                    post-LN (the paper) or pre-LN (GPT-2); decoders with or without cross-attention
+``GroupedQueryAttention``, ``RMSNorm``, ``GatedFeedForward``
+                   Llama's parts: grouped-query attention with rotary positions, RMS
+                   normalisation, the SwiGLU feed-forward network
+``update_cache``, ``cache_attention_mask``
+                   a preallocated key/value cache for incremental decoding (chapter 12)
 
 The cells compute one time step; run them over a sequence with ``keras.layers.RNN(cell)``
 (which brings masking, ``return_sequences``, ``return_state``, ``initial_state``,
@@ -25,13 +30,18 @@ Example:
 from nlpbook.layers.activations import gelu_tanh
 from nlpbook.layers.additive_attention import AdditiveAttention
 from nlpbook.layers.attention import (
+    GroupedQueryAttention,
     MultiHeadAttention,
+    cache_attention_mask,
     causal_mask,
     combine_masks,
     scaled_dot_product_attention,
+    update_cache,
 )
+from nlpbook.layers.feedforward import GatedFeedForward
 from nlpbook.layers.gru_cell import GRUCell
 from nlpbook.layers.lstm_cell import LSTMCell
+from nlpbook.layers.normalization import RMSNorm
 from nlpbook.layers.positional import (
     PositionEmbedding,
     SinusoidalPositionEmbedding,
@@ -44,17 +54,22 @@ from nlpbook.layers.transformer import TransformerDecoderBlock, TransformerEncod
 __all__ = [
     "AdditiveAttention",
     "GRUCell",
+    "GatedFeedForward",
+    "GroupedQueryAttention",
     "LSTMCell",
     "MultiHeadAttention",
     "PositionEmbedding",
+    "RMSNorm",
     "SimpleRNNCell",
     "SinusoidalPositionEmbedding",
     "TransformerDecoderBlock",
     "TransformerEncoderBlock",
     "apply_rotary",
+    "cache_attention_mask",
     "causal_mask",
     "combine_masks",
     "gelu_tanh",
     "scaled_dot_product_attention",
     "sinusoidal_positions",
+    "update_cache",
 ]

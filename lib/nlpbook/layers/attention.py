@@ -18,7 +18,8 @@ from __future__ import annotations
 import keras
 from keras import ops
 
-from nlpbook._checks import check_bool, check_int, check_rate
+from nlpbook._checks import check_bool, check_heads, check_int, check_rate
+from nlpbook.layers.positional import _check_base, apply_rotary
 
 
 def causal_mask(query_length: int, key_length: int):
@@ -52,6 +53,38 @@ def combine_masks(query, value, *, query_mask=None, value_mask=None, attention_m
         t, s = ops.shape(query)[1], ops.shape(value)[1]
         mask = both(mask, causal_mask(t, s)[None])  # (1, T, S)
     return mask
+
+
+def update_cache(cache, key, value, index):
+    """Write new keys and values into a preallocated cache; return the new cache.
+
+    Args:
+        cache: ``(batch, 2, S, heads, d)``: keys at ``[:, 0]``, values at ``[:, 1]``, ``S``
+            the most positions the cache holds (a static shape, so XLA compiles one step).
+        key, value: ``(batch, T, heads, d)`` of the ``T`` new positions.
+        index: where the first new position goes (an int or a scalar int tensor); the
+            caller keeps ``index + T <= S``.
+    """
+    update = ops.cast(ops.stack([key, value], axis=1), cache.dtype)  # (B, 2, T, H, d)
+    index = ops.cast(index, "int32")
+    zero = ops.zeros((), "int32")
+    return ops.slice_update(cache, [zero, zero, index, zero, zero], update)
+
+
+def cache_attention_mask(key_mask, index, query_length: int):
+    """``(batch, T, S)``: the ``T`` queries written at ``index …`` see the real keys before them.
+
+    Args:
+        key_mask: ``(batch, S)`` booleans, True at cache positions that hold a real token
+            (written now or before); left padding and unwritten positions are False.
+        index: the cache position of the first query.
+        query_length: ``T``.
+    """
+    key_mask = ops.cast(key_mask, "bool")
+    keys = ops.arange(ops.shape(key_mask)[1])[None, :]  # (1, S)
+    queries = ops.cast(index, "int32") + ops.arange(query_length)[:, None]  # (T, 1)
+    causal = ops.less_equal(ops.cast(keys, "int32"), ops.cast(queries, "int32"))  # (T, S)
+    return ops.logical_and(key_mask[:, None, :], causal[None])
 
 
 def scaled_dot_product_attention(query, key, value, mask=None, dropout=None, training=None):
@@ -109,10 +142,17 @@ class MultiHeadAttention(keras.layers.Layer):
         attention_mask: ``(batch, T, S)`` booleans, True = may attend.
         use_causal_mask: forbid attending to later positions.
         return_attention_scores: also return the weights ``(batch, h, T, S)``.
+        cache: optional ``(batch, 2, S, h, d_k)`` keys and values of earlier positions
+            (incremental decoding, self-attention): the new keys and values are written at
+            ``cache_index`` and the queries attend over the whole cache, as
+            ``attention_mask`` allows (build it with :func:`cache_attention_mask`).
+        cache_index: where the new positions go in ``cache``.
         training: whether dropout is active.
 
     Returns:
-        ``(batch, T, output_dim)``, or ``(output, weights)`` with ``return_attention_scores``.
+        ``(batch, T, output_dim)``, or ``(output, weights)`` with ``return_attention_scores``;
+        with a ``cache``, the updated cache comes last: ``(output, cache)`` or
+        ``(output, weights, cache)``.
 
     Example:
         >>> mha = MultiHeadAttention(num_heads=2, key_dim=4)
@@ -175,7 +215,8 @@ class MultiHeadAttention(keras.layers.Layer):
 
     def call(
         self, query, value, key=None, query_mask=None, value_mask=None, attention_mask=None,
-        use_causal_mask=False, return_attention_scores=False, training=None,
+        use_causal_mask=False, return_attention_scores=False, cache=None, cache_index=None,
+        training=None,
     ):  # fmt: skip
         key = value if key is None else key
         if len(query.shape) != 3 or len(value.shape) != 3 or len(key.shape) != 3:
@@ -186,6 +227,17 @@ class MultiHeadAttention(keras.layers.Layer):
         q = self._project(query, self.query_kernel, self.query_bias)  # (B, T, H, d_k)
         k = self._project(key, self.key_kernel, self.key_bias)  # (B, S, H, d_k)
         v = self._project(value, self.value_kernel, self.value_bias)  # (B, S, H, d_v)
+        if cache is not None:
+            if cache_index is None or use_causal_mask or value_mask is not None:
+                raise ValueError(
+                    "with a cache, give cache_index and an attention_mask over the cache "
+                    "(cache_attention_mask), not use_causal_mask or value_mask"
+                )
+            if self.key_dim != self.value_dim:
+                raise ValueError("a cache needs value_dim == key_dim")
+            cache = update_cache(cache, k, v, cache_index)
+            k, v = ops.cast(cache[:, 0], q.dtype), ops.cast(cache[:, 1], q.dtype)
+            value = k[:, :, 0]  # (B, S, d): only its shape is read below
         mask = combine_masks(
             query, value, query_mask=query_mask, value_mask=value_mask,
             attention_mask=attention_mask, use_causal_mask=use_causal_mask,
@@ -196,7 +248,10 @@ class MultiHeadAttention(keras.layers.Layer):
         output = ops.einsum("bthv,hvo->bto", heads, ops.cast(self.output_kernel, heads.dtype))
         if self.output_bias is not None:
             output = output + ops.cast(self.output_bias, output.dtype)
-        return (output, weights) if return_attention_scores else output
+        result = (output, weights) if return_attention_scores else (output,)
+        if cache is not None:
+            result = (*result, cache)
+        return result if len(result) > 1 else output
 
     def compute_output_shape(self, query_shape, value_shape=None, key_shape=None):
         return (*query_shape[:-1], self.output_dim or query_shape[-1])
@@ -209,5 +264,165 @@ class MultiHeadAttention(keras.layers.Layer):
             "value_dim": self.value_dim,
             "dropout": self.dropout,
             "use_bias": self.use_bias,
+            "output_dim": self.output_dim,
+        }
+
+
+@keras.saving.register_keras_serializable(package="nlpbook")
+class GroupedQueryAttention(keras.layers.Layer):
+    r"""Causal self-attention whose query heads share fewer key/value heads, with rotary positions.
+
+    Grouped-query attention (Ainslie et al. 2023): ``num_query_heads`` query heads are split
+    into ``num_key_value_heads`` groups; the heads of a group attend with the same keys and
+    values, so the key/value projections and the KV cache shrink by the group size (Llama 2
+    70B, Llama 3, SmolLM2: 9 query heads, 3 key/value heads). ``num_key_value_heads =
+    num_query_heads`` is multi-head attention, ``1`` is multi-query attention (Shazeer 2019).
+    Query head ``i`` uses key/value head ``i // (num_query_heads / num_key_value_heads)``.
+    Queries and keys are rotated by :func:`nlpbook.layers.apply_rotary` (rotate-half RoPE)
+    when ``rope_base`` is set. The kernels have the layout of
+    ``keras.layers.GroupQueryAttention``, so ``set_weights`` copies across.
+
+    Args:
+        num_query_heads: query heads ``h_q``.
+        num_key_value_heads: key/value heads ``h_kv``; must divide ``h_q``.
+        head_dim: size of each head (default: ``d_model // h_q``).
+        rope_base: the base of rotary position embedding (10,000 in RoFormer and Llama 2,
+            100,000 in SmolLM2); ``None``: no rotation.
+        use_bias: biases in the four projections (Llama: none).
+        dropout: dropout rate on the attention weights while training.
+        output_dim: size of the output (default ``d_model``).
+
+    Call arguments:
+        x: ``(batch, T, d_model)``; queries, keys and values all come from it.
+        padding_mask: ``(batch, T)``, True at real tokens (keys at padding are hidden).
+        attention_mask: ``(batch, T, S)``, True where a query may attend.
+        use_causal_mask: forbid attending to later positions.
+        positions: rotary positions ``(T,)`` or ``(batch, T)`` (default ``0 … T-1``).
+        cache: optional ``(batch, 2, S, h_kv, head_dim)`` keys and values of earlier positions
+            (rotated); the new ones are written at ``cache_index`` and the queries attend over
+            the cache as ``attention_mask`` allows (see :func:`cache_attention_mask`).
+        cache_index: where the new positions go in ``cache``.
+        return_attention_scores: also return the weights ``(batch, h_q, T, S)``.
+        training: whether dropout is active.
+
+    Returns:
+        ``(batch, T, output_dim)``; ``(output, weights)`` with ``return_attention_scores``;
+        with a ``cache``, the updated cache comes last.
+
+    Example:
+        >>> gqa = GroupedQueryAttention(num_query_heads=4, num_key_value_heads=2, rope_base=1e4)
+        >>> x = np.random.default_rng(0).normal(size=(1, 5, 16)).astype("float32")
+        >>> tuple(gqa(x, use_causal_mask=True).shape), tuple(gqa.key_kernel.shape)
+        ((1, 5, 16), (16, 2, 4))
+
+    References:
+        Ainslie et al. (2023), *GQA: Training Generalized Multi-Query Transformer Models from
+        Multi-Head Checkpoints*, EMNLP; Su et al. (2021), *RoFormer*.
+    """
+
+    def __init__(
+        self, num_query_heads, num_key_value_heads, head_dim=None, rope_base=None,
+        use_bias=False, dropout=0.0, output_dim=None, **kwargs,
+    ):  # fmt: skip
+        super().__init__(**kwargs)
+        self.num_query_heads = check_int("num_query_heads", num_query_heads, 1)
+        self.num_key_value_heads = check_int("num_key_value_heads", num_key_value_heads, 1)
+        if self.num_query_heads % self.num_key_value_heads:
+            raise ValueError(
+                "num_key_value_heads must divide num_query_heads. Received: "
+                f"num_query_heads={num_query_heads}, num_key_value_heads={num_key_value_heads}"
+            )
+        self.head_dim = None if head_dim is None else check_int("head_dim", head_dim, 1)
+        if rope_base is not None:
+            rope_base = _check_base(rope_base)
+            if self.head_dim is not None and self.head_dim % 2:
+                raise ValueError(f"rotary positions need an even head_dim. Received {head_dim}")
+        self.rope_base = rope_base
+        self.use_bias = check_bool("use_bias", use_bias)
+        self.dropout = check_rate("dropout", dropout)
+        self.output_dim = None if output_dim is None else check_int("output_dim", output_dim, 1)
+
+    def build(self, x_shape):
+        d_model = x_shape[-1]
+        if len(x_shape) != 3 or d_model is None:
+            raise ValueError(f"x must be (batch, time, d_model). Received shape {x_shape}")
+        if self.head_dim is None:
+            check_heads("d_model", d_model, self.num_query_heads)
+            self.head_dim = d_model // self.num_query_heads
+        if self.rope_base is not None and self.head_dim % 2:
+            raise ValueError(f"rotary positions need an even head_dim. Received {self.head_dim}")
+        hq, hkv, hd = self.num_query_heads, self.num_key_value_heads, self.head_dim
+        out = self.output_dim or d_model
+
+        def weight(name, shape, initializer="glorot_uniform"):
+            return self.add_weight(shape=shape, initializer=initializer, name=name)
+
+        self.query_kernel = weight("query_kernel", (d_model, hq, hd))
+        self.key_kernel = weight("key_kernel", (d_model, hkv, hd))
+        self.value_kernel = weight("value_kernel", (d_model, hkv, hd))
+        self.output_kernel = weight("output_kernel", (hq, hd, out))
+        if self.use_bias:
+            self.query_bias = weight("query_bias", (hq, hd), "zeros")
+            self.key_bias = weight("key_bias", (hkv, hd), "zeros")
+            self.value_bias = weight("value_bias", (hkv, hd), "zeros")
+            self.output_bias = weight("output_bias", (out,), "zeros")
+        else:
+            self.query_bias = self.key_bias = self.value_bias = self.output_bias = None
+        self.attention_dropout = keras.layers.Dropout(self.dropout, dtype=self.dtype_policy)
+
+    def _project(self, x, kernel, bias):
+        y = ops.einsum("bsd,dhk->bshk", x, ops.cast(kernel, x.dtype))
+        return y if bias is None else y + ops.cast(bias, x.dtype)
+
+    def call(
+        self, x, padding_mask=None, attention_mask=None, use_causal_mask=False, positions=None,
+        cache=None, cache_index=None, return_attention_scores=False, training=None,
+    ):  # fmt: skip
+        if len(x.shape) != 3:
+            raise ValueError(f"x must be (batch, time, d_model). Received shape {x.shape}")
+        q = self._project(x, self.query_kernel, self.query_bias)  # (B, T, h_q, d)
+        k = self._project(x, self.key_kernel, self.key_bias)  # (B, T, h_kv, d)
+        v = self._project(x, self.value_kernel, self.value_bias)
+        if self.rope_base is not None:
+            q = apply_rotary(q, positions, self.rope_base)
+            k = apply_rotary(k, positions, self.rope_base)
+        if cache is not None:
+            if cache_index is None or use_causal_mask or padding_mask is not None:
+                raise ValueError(
+                    "with a cache, give cache_index and an attention_mask over the cache "
+                    "(cache_attention_mask), not use_causal_mask or padding_mask"
+                )
+            cache = update_cache(cache, k, v, cache_index)
+            k, v = ops.cast(cache[:, 0], q.dtype), ops.cast(cache[:, 1], q.dtype)
+        mask = combine_masks(
+            q, k, value_mask=padding_mask, attention_mask=attention_mask,
+            use_causal_mask=use_causal_mask,
+        )  # fmt: skip
+        group = self.num_query_heads // self.num_key_value_heads
+        if group > 1:  # each key/value head serves `group` consecutive query heads
+            k, v = ops.repeat(k, group, axis=2), ops.repeat(v, group, axis=2)
+        heads, weights = scaled_dot_product_attention(
+            q, k, v, mask, self.attention_dropout, training
+        )
+        output = ops.einsum("bthd,hdo->bto", heads, ops.cast(self.output_kernel, heads.dtype))
+        if self.output_bias is not None:
+            output = output + ops.cast(self.output_bias, output.dtype)
+        result = (output, weights) if return_attention_scores else (output,)
+        if cache is not None:
+            result = (*result, cache)
+        return result if len(result) > 1 else output
+
+    def compute_output_shape(self, x_shape):
+        return (*x_shape[:-1], self.output_dim or x_shape[-1])
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "num_query_heads": self.num_query_heads,
+            "num_key_value_heads": self.num_key_value_heads,
+            "head_dim": self.head_dim,
+            "rope_base": self.rope_base,
+            "use_bias": self.use_bias,
+            "dropout": self.dropout,
             "output_dim": self.output_dim,
         }

@@ -143,6 +143,8 @@ class PositionEmbedding(keras.layers.Layer):
     Call arguments:
         inputs: ``(batch, time, d)`` token embeddings.
         start_index: position of the first token (an int or a scalar tensor).
+        positions: optional int positions ``(batch, time)`` (or ``(time,)``) instead of
+            ``start_index …``: each row its own (left-padded prompts, a KV cache).
 
     Returns:
         ``inputs + table[start_index : start_index + time]``, shape ``(batch, time, d)``. A
@@ -172,8 +174,11 @@ class PositionEmbedding(keras.layers.Layer):
             name="embeddings",
         )
 
-    def call(self, inputs, start_index=0):
+    def call(self, inputs, start_index=0, positions=None):
         _check_sequence(type(self).__name__, inputs)
+        if positions is not None:
+            table = ops.take(self.embeddings, ops.cast(positions, "int32"), axis=0)
+            return inputs + ops.cast(table, inputs.dtype)
         length = inputs.shape[1]
         if isinstance(length, int) and isinstance(start_index, (int, np.integer)):
             if start_index < 0 or start_index + length > self.max_length:

@@ -192,10 +192,17 @@ class TransformerDecoderBlock(_Block):
         return_attention_scores: also return a dict of attention weights,
             ``"self_attention"`` ``(batch, heads, T, T)`` and ``"cross_attention"``
             ``(batch, heads, T, S)``.
+        self_attention_cache: optional ``(batch, 2, S, heads, d_model // heads)`` keys and
+            values of the earlier positions (incremental decoding): the new ones are written
+            at ``cache_index`` and self-attention runs over the cache as
+            ``self_attention_mask`` ``(batch, T, S)`` allows (see
+            :func:`nlpbook.layers.cache_attention_mask`).
+        cache_index, self_attention_mask: with ``self_attention_cache``.
         training: whether dropout is active.
 
     Returns:
-        ``(batch, T, d_model)``, or ``(output, weights)`` with ``return_attention_scores``.
+        ``(batch, T, d_model)``, or ``(output, weights)`` with ``return_attention_scores``;
+        with a cache, ``(output, cache)`` (or ``(output, weights, cache)``).
         Position ``t`` depends on ``x[:, :t+1]`` only.
 
     Example:
@@ -231,7 +238,8 @@ class TransformerDecoderBlock(_Block):
 
     def call(
         self, x, memory=None, decoder_padding_mask=None, memory_padding_mask=None,
-        return_attention_scores=False, training=None, mask=None,
+        return_attention_scores=False, self_attention_cache=None, cache_index=None,
+        self_attention_mask=None, training=None, mask=None,
     ):  # fmt: skip
         if self.cross_attention and memory is None:
             raise ValueError(
@@ -242,11 +250,23 @@ class TransformerDecoderBlock(_Block):
             raise ValueError("memory was given to a TransformerDecoderBlock(cross_attention=False)")
         decoder_padding_mask = mask if decoder_padding_mask is None else decoder_padding_mask
 
+        cache = [self_attention_cache]
+
         def attend_self(h):
-            return self.self_attn(
-                h, h, value_mask=decoder_padding_mask, use_causal_mask=True,
-                return_attention_scores=True, training=training,
+            if cache[0] is None:
+                return self.self_attn(
+                    h, h, value_mask=decoder_padding_mask, use_causal_mask=True,
+                    return_attention_scores=True, training=training,
+                )  # fmt: skip
+            if self_attention_mask is None or cache_index is None:
+                raise ValueError(
+                    "self_attention_cache needs cache_index and self_attention_mask"
+                )
+            y, w, cache[0] = self.self_attn(
+                h, h, attention_mask=self_attention_mask, cache=cache[0],
+                cache_index=cache_index, return_attention_scores=True, training=training,
             )  # fmt: skip
+            return y, w
 
         def attend_memory(h):
             return self.cross_attn(
@@ -261,7 +281,10 @@ class TransformerDecoderBlock(_Block):
                 x, self.cross_attn_norm, attend_memory, training
             )
         x = self._ffn(x, training)
-        return (x, weights) if return_attention_scores else x
+        result = (x, weights) if return_attention_scores else (x,)
+        if self_attention_cache is not None:
+            result = (*result, cache[0])
+        return result if len(result) > 1 else x
 
     def get_config(self):
         return {**super().get_config(), "cross_attention": self.cross_attention}

@@ -21,6 +21,8 @@
                        fine-tuning classifier; ``load_checkpoint`` reads Hugging Face BERT
                        checkpoints (MiniLM); ``mean_pool`` makes sentence embeddings
 ``GPTConfig``, ``GPT``  a GPT-2-style decoder-only LM (models.gpt)
+``LlamaConfig``, ``Llama``, ``load_smollm2``
+                       the Llama decoder; SmolLM2-135M-Instruct from its GGUF file (models.llama)
 """
 
 from nlpbook.models.bert import (
@@ -42,6 +44,7 @@ from nlpbook.models.classifiers import (
 from nlpbook.models.fasttext import FastTextSkipGram
 from nlpbook.models.glove import GloVe, GloVeLoss
 from nlpbook.models.gpt import GPT, GPTConfig
+from nlpbook.models.llama import Llama, LlamaConfig, load_smollm2
 from nlpbook.models.losses import MaskedSequenceCrossentropy
 from nlpbook.models.ngram import NGramLM
 from nlpbook.models.nnlm import FeedForwardLM, RecurrentLM, stream_perplexity
@@ -56,6 +59,8 @@ __all__ = [
     "BertEncoder",
     "BertPretrainer",
     "GPTConfig",
+    "Llama",
+    "LlamaConfig",
     "AttentionGRUSeq2Seq",
     "BagOfNgramsClassifier",
     "FastTextSkipGram",
@@ -76,4 +81,5 @@ __all__ = [
     "pretrained_embedding_matrix",
     "stream_perplexity",
     "string_input_classifier",
+    "load_smollm2",
 ]

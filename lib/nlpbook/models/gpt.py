@@ -21,8 +21,9 @@ from dataclasses import dataclass
 import keras
 from keras import layers, ops
 
-from nlpbook.layers import PositionEmbedding, TransformerDecoderBlock
+from nlpbook.layers import PositionEmbedding, TransformerDecoderBlock, cache_attention_mask
 from nlpbook.models import _config
+from nlpbook.models._decoding import CachedDecoding
 
 
 @dataclass(frozen=True)
@@ -106,7 +107,7 @@ def count_parameters(config: GPTConfig, embeddings: bool = True) -> int:
 
 
 @keras.saving.register_keras_serializable(package="nlpbook")
-class GPT(keras.Model):
+class GPT(CachedDecoding, keras.Model):
     """A GPT-2-style decoder-only language model.
 
     Args:
@@ -121,6 +122,10 @@ class GPT(keras.Model):
     Returns:
         Next-token logits ``(batch, time, vocab_size)``, float32: row ``t`` scores the token
         after ``token_ids[:, t]``.
+
+    Decoding: ``prefill(prompts, padding_mask, max_length)`` and ``decode_step(tokens,
+    state)`` run the model with a key/value cache (see :mod:`nlpbook.models._decoding`);
+    ``decode_step`` is a :mod:`nlpbook.generation` step function.
 
     Example:
         >>> gpt = GPT(GPTConfig.tiny(vocab_size=20))
@@ -192,6 +197,27 @@ class GPT(keras.Model):
         x = self.hidden_states(token_ids, padding_mask, training)
         embeddings = ops.cast(self.token_embedding.embeddings, x.dtype)
         return ops.cast(ops.einsum("btd,vd->btv", x, embeddings), "float32")
+
+    def _cache_layout(self):
+        c = self.config
+        return c.num_layers, c.num_heads, c.hidden_size // c.num_heads
+
+    def _max_positions(self):
+        return self.config.max_length
+
+    def _cached_forward(self, token_ids, positions, cache, index, key_mask):
+        x = self.position_embedding(self.token_embedding(token_ids), positions=positions)
+        mask = cache_attention_mask(key_mask, index, token_ids.shape[1])
+        new_cache = []
+        for block, layer_cache in zip(self.blocks, cache, strict=True):
+            x, layer_cache = block(
+                x, self_attention_cache=layer_cache, cache_index=index,
+                self_attention_mask=mask,
+            )  # fmt: skip
+            new_cache.append(layer_cache)
+        x = self.final_norm(x)
+        embeddings = ops.cast(self.token_embedding.embeddings, x.dtype)
+        return ops.cast(ops.einsum("btd,vd->btv", x, embeddings), "float32"), new_cache
 
     def get_config(self):
         return {**super().get_config(), "config": self.config.to_dict()}

@@ -1,0 +1,113 @@
+"""The KV cache of our decoders (GPT, Llama): cached decoding equals recomputing the prefix.
+
+The reference is the uncached model itself: at every step the logits of the cached path
+must equal those of running the whole prefix again (within 1e-4), and greedy decoding must
+give the same tokens, for a batch of prompts of different lengths (padded on either side),
+with and without XLA.
+"""
+
+import keras
+import numpy as np
+import pytest
+
+from nlpbook.generation import beam_search, greedy_search, prefix_step
+from nlpbook.models._decoding import left_align
+from nlpbook.models.gpt import GPT, GPTConfig
+from nlpbook.models.llama import Llama, LlamaConfig
+
+VOCAB = 40
+
+
+def numpy(x):
+    return np.asarray(keras.ops.convert_to_numpy(x), dtype=np.float64)
+
+
+def make(kind):
+    keras.utils.set_random_seed(0)
+    if kind == "gpt":
+        return GPT(GPTConfig.tiny(VOCAB, dropout=0.0, attention_dropout=0.0))
+    return Llama(LlamaConfig.tiny(VOCAB))
+
+
+def prompts_batch(side="right"):
+    rng = np.random.default_rng(3)
+    prompts = [rng.integers(1, VOCAB, 6), rng.integers(1, VOCAB, 2), rng.integers(1, VOCAB, 4)]
+    ids = np.zeros((3, 6), "int32")
+    mask = np.zeros((3, 6), bool)
+    for i, p in enumerate(prompts):
+        if side == "right":
+            ids[i, : len(p)], mask[i, : len(p)] = p, True
+        else:
+            ids[i, 6 - len(p) :], mask[i, 6 - len(p) :] = p, True
+    return prompts, ids, mask
+
+
+@pytest.mark.parametrize("kind", ["gpt", "llama"])
+@pytest.mark.parametrize("jit", [False, True])
+@pytest.mark.parametrize("side", ["right", "left"])
+def test_cached_greedy_equals_recomputing_the_prefix(kind, jit, side):
+    model = make(kind)
+    model.decoding_jit_compile = jit
+    prompts, ids, mask = prompts_batch(side)
+    logits, state = model.prefill(ids, mask, max_length=6 + 8)
+    sequences = [list(p) for p in prompts]
+    worst = 0.0
+    for _ in range(8):
+        got = numpy(logits)
+        for row, seq in enumerate(sequences):
+            want = numpy(model(np.array([seq], "int32")))[0, -1]
+            worst = max(worst, np.abs(got[row] - want).max())
+            assert int(got[row].argmax()) == int(want.argmax())
+        tokens = got.argmax(axis=1).astype("int32")
+        for row, token in enumerate(tokens):
+            sequences[row].append(int(token))
+        logits, state = model.decode_step(tokens, state)
+    assert worst < 1e-4, worst
+
+
+@pytest.mark.parametrize("kind", ["gpt", "llama"])
+def test_decode_step_is_a_generation_step_function(kind):
+    """greedy_search and beam_search over decode_step equal the uncached prefix_step."""
+    model = make(kind)
+    prompt = np.array([[5, 9, 2, 7]], "int32")
+
+    def cached(prompt, n):
+        logits, state = model.prefill(prompt[:, :-1], max_length=prompt.shape[1] + n)
+        return state
+
+    uncached = prefix_step(lambda prefix: model(prefix))
+    a = greedy_search(model.decode_step, cached(prompt, 6), prompt[:, -1], max_length=6)
+    b = greedy_search(uncached, prompt[:, :-1], prompt[:, -1], max_length=6)
+    np.testing.assert_array_equal(a, b)
+    sa, score_a = beam_search(model.decode_step, cached(prompt, 5), prompt[:, -1],
+                              beam_width=3, max_length=5)  # fmt: skip
+    sb, score_b = beam_search(uncached, prompt[:, :-1], prompt[:, -1], beam_width=3, max_length=5)
+    np.testing.assert_array_equal(sa, sb)
+    np.testing.assert_allclose(score_a, score_b, atol=1e-4)
+
+
+def test_left_align_moves_real_tokens_to_the_right_end():
+    ids = np.array([[1, 2, 0, 0], [0, 3, 0, 4]])
+    mask = np.array([[1, 1, 0, 0], [0, 1, 0, 1]], bool)
+    out, out_mask, lengths = left_align(ids, mask)
+    assert out.tolist() == [[0, 0, 1, 2], [0, 0, 3, 4]]
+    assert out_mask.tolist() == [[False, False, True, True]] * 2
+    assert lengths.tolist() == [2, 2]
+
+
+def test_errors():
+    model = make("gpt")
+    with pytest.raises(ValueError, match="at least one real token"):
+        model.prefill(np.array([[1, 2]]), np.array([[False, False]]))
+    with pytest.raises(ValueError, match="room for at least one new token"):
+        model.prefill(np.array([[1, 2]]), max_length=2)
+    with pytest.raises(ValueError, match="exceeds the model's 64 positions"):
+        model.prefill(np.array([[1, 2]]), max_length=65)
+    with pytest.raises(ValueError, match="padding_mask must have the shape"):
+        model.prefill(np.array([[1, 2]]), np.array([[True]]))
+    with pytest.raises(ValueError, match=r"\(batch, time\)"):
+        model.prefill(np.array([1, 2]))
+    _, state = model.prefill(np.array([[1, 2]]), max_length=3)
+    _, state = model.decode_step(np.array([3], "int32"), state)
+    with pytest.raises(ValueError, match="the cache is full"):
+        model.decode_step(np.array([3], "int32"), state)
