@@ -4,6 +4,7 @@ import json
 import sys
 import time
 
+import keras
 import numpy as np
 import pytest
 from keras import ops
@@ -193,3 +194,25 @@ def test_command_line_refuses_a_bad_gpt_size(capsys):
         cli(["bench", "gpt", "--width", "30", "--heads", "4"])
     assert stop.value.code == 2
     assert "must be a multiple of num_heads" in capsys.readouterr().err
+
+
+def test_generation_speed_runs_every_variant_and_agrees_on_tokens():
+    from nlpbook.models.llama import Llama, LlamaConfig
+
+    keras.utils.set_random_seed(0)
+    model = Llama(LlamaConfig.tiny(vocab_size=50))
+    result = benchmark.generation_speed(model, [3, 7, 9, 4], new_tokens=(3, 5))
+    rows = result["rows"]
+    assert [(r["new_tokens"], r["variant"]) for r in rows] == [
+        (n, v) for n in (3, 5) for v in benchmark.GENERATION_VARIANTS
+    ]
+    # the same function, decoded greedily: every variant gives the cached run's tokens
+    assert all(r["same_tokens"] for r in rows), rows
+    for r in rows:
+        assert r["tokens_per_s"] == pytest.approx(r["new_tokens"] / r["seconds"])
+        assert (r["cache_mb"] > 0) == ("no cache" not in r["variant"])
+    table = benchmark.generation_speed_rows(result)
+    assert len(table) == len(rows) and table[0][6] != "-"
+    assert result["prompt_tokens"] == 4
+    with pytest.raises(ValueError, match="unknown variants"):
+        benchmark.generation_speed(model, [1, 2], new_tokens=(2,), variants=["beam"])

@@ -12,6 +12,7 @@ commands:
   chapters check                           check every chapter's ipynb/py pair
   bench rnn [--steps N --units N ...]      our recurrent cells against Keras' layers, timed here
   bench gpt [--layers N --width D ...]     our GPT against keras-hub's GPT-2, training, timed here
+  bench generate [--new-tokens N ...]      SmolLM2 decoding: KV cache, XLA, keras-hub, timed here
   info                                     backend, devices and versions in one line
 """
 

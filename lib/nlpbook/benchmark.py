@@ -17,6 +17,10 @@ Chapter 6 prints its table for the device the chapter runs on; ``python -m nlpbo
 prints it from the command line, which needs neither TensorFlow nor the data sets (the lent
 GPU machine has JAX and no TensorFlow: ``gpu/check.sh`` runs it there).
 ``python -m nlpbook bench gpt`` does the same for the GPT (it needs keras-hub).
+
+``generation_speed`` decodes greedily with our :class:`nlpbook.models.Llama` with and
+without its KV cache, with and without XLA, beside keras-hub's ``LlamaCausalLM.generate``
+on the same weights; ``python -m nlpbook bench generate`` runs it for SmolLM2-135M-Instruct.
 """
 
 from __future__ import annotations
@@ -396,6 +400,169 @@ def gpt_speed_rows(result: dict) -> list[list[str]]:
     ]
 
 
+#: generation_speed's variants: (name, uses our KV cache, XLA, model)
+GENERATION_VARIANTS = {
+    "cache, XLA": ("nlpbook", True, True),
+    "cache, no XLA": ("nlpbook", True, False),
+    "no cache, XLA": ("nlpbook", False, True),
+    "no cache, no XLA": ("nlpbook", False, False),
+    "keras-hub, XLA": ("keras_hub", True, True),
+    "keras-hub, no XLA": ("keras_hub", True, False),
+}
+
+
+def _argmax_row(logits) -> int:
+    return int(np.argmax(ops.convert_to_numpy(logits)[0]))
+
+
+def _ours_cached(model, prompt, n, jit):
+    model.decoding_jit_compile = jit
+    width = len(prompt)
+    warm_logits, warm = model.prefill(prompt[None], max_length=width + n)  # compile both
+    model.decode_step(np.array([_argmax_row(warm_logits)], "int32"), warm)
+    start = time.perf_counter()
+    logits, state = model.prefill(prompt[None], max_length=width + n)
+    tokens = [_argmax_row(logits)]
+    first = time.perf_counter() - start
+    for _ in range(n - 1):
+        logits, state = model.decode_step(np.array(tokens[-1:], "int32"), state)
+        tokens.append(_argmax_row(logits))
+    return tokens, first, time.perf_counter() - start
+
+
+def _ours_uncached(model, prompt, n, jit):
+    """Recompute every position at every step: the prefix (eager), or, under XLA, which needs
+    one static shape, the whole buffer of ``len(prompt) + n`` slots (later slots are padding
+    that causal attention keeps out of the earlier positions)."""
+    from nlpbook.models._decoding import compile_function
+
+    width = len(prompt)
+    buffer = np.zeros((1, width + n), "int32")
+    buffer[0, :width] = prompt
+    forward = compile_function(model, lambda ids: model(ids), jit)
+    if jit:
+        forward(ops.convert_to_tensor(buffer))  # compile
+    start = time.perf_counter()
+    tokens, first = [], None
+    for i in range(n):
+        end = width + i
+        ids = buffer if jit else buffer[:, :end]
+        logits = forward(ops.convert_to_tensor(ids))[:, end - 1]
+        tokens.append(_argmax_row(logits))
+        buffer[0, end] = tokens[-1] if end < buffer.shape[1] else 0
+        first = time.perf_counter() - start if first is None else first
+    return tokens, first, time.perf_counter() - start
+
+
+def _keras_hub_generate(backbone, prompt, n, jit):
+    keras_hub = _import_keras_hub()
+    lm = keras_hub.models.LlamaCausalLM(backbone=backbone, preprocessor=None)
+    lm.compile(sampler="greedy")
+    lm.jit_compile = jit
+    width = len(prompt)
+    inputs = {"token_ids": np.zeros((1, width + n), "int32"),
+              "padding_mask": np.zeros((1, width + n), "int32")}  # fmt: skip
+    inputs["token_ids"][0, :width] = prompt
+    inputs["padding_mask"][0, :width] = 1
+    lm.generate(inputs, stop_token_ids=None)  # compile
+    start = time.perf_counter()
+    out = lm.generate(inputs, stop_token_ids=None)
+    seconds = time.perf_counter() - start
+    return [int(t) for t in np.asarray(out["token_ids"])[0, width:]], None, seconds
+
+
+def generation_speed(model, prompt, new_tokens=(32, 128, 512), variants=None) -> dict:
+    """Greedy decoding speed of our :class:`~nlpbook.models.Llama`: with and without the KV
+    cache, with and without XLA, and keras-hub's ``LlamaCausalLM.generate`` on the same
+    weights (its own cache), one prompt, on this device.
+
+    Every variant and length is run once untimed first where it compiles (XLA traces, the
+    cached step for that cache size), then once timed. Time to first token covers the prompt
+    and the first new token; tokens per second is ``new tokens / total time`` (prompt
+    included). Tokens are compared with the cached XLA run's: greedy decoding of the same
+    function must agree (keras-hub's float32 arithmetic differs in the last bits, so a near
+    tie may go the other way; ``same_tokens`` says).
+
+    Args:
+        model: a :class:`~nlpbook.models.Llama`.
+        prompt: 1-D int ids.
+        new_tokens: the lengths to generate.
+        variants: names from :data:`GENERATION_VARIANTS` (default: all).
+
+    Returns:
+        ``{"rows": [{"variant", "new_tokens", "tokens_per_s", "seconds",
+        "time_to_first_token_s", "same_tokens", "cache_mb"}, …], "prompt_tokens",
+        "device", "backend", "parameters"}``; ``cache_mb`` is the float32 KV cache of a cached
+        run, ``2 × layers × (prompt + new) × kv_heads × head_dim × 4`` bytes.
+    """
+    prompt = np.asarray(prompt, "int32").reshape(-1)
+    variants = list(GENERATION_VARIANTS) if variants is None else list(variants)
+    unknown = sorted(set(variants) - set(GENERATION_VARIANTS))
+    if unknown:
+        raise ValueError(f"unknown variants {unknown}; choose from {list(GENERATION_VARIANTS)}")
+    for n in new_tokens:
+        check_int("new_tokens", n, 1)
+    backbone = None
+    if any(GENERATION_VARIANTS[v][0] == "keras_hub" for v in variants):
+        from nlpbook.models.llama import keras_hub_llama
+
+        backbone = keras_hub_llama(model)
+    restore = _pause_op_determinism()
+    c = model.config
+    rows = []
+    try:
+        for n in new_tokens:
+            reference = None
+            for name in variants:
+                which, cached, jit = GENERATION_VARIANTS[name]
+                if which == "keras_hub":
+                    tokens, first, seconds = _keras_hub_generate(backbone, prompt, n, jit)
+                elif cached:
+                    tokens, first, seconds = _ours_cached(model, prompt, n, jit)
+                else:
+                    tokens, first, seconds = _ours_uncached(model, prompt, n, jit)
+                if reference is None:
+                    reference = tokens
+                slots = len(prompt) + n
+                cache_mb = 2 * c.num_layers * slots * c.num_kv_heads * c.head_dim * 4 / 2**20
+                rows.append({
+                    "variant": name, "new_tokens": n, "tokens_per_s": n / seconds,
+                    "seconds": seconds, "time_to_first_token_s": first,
+                    "same_tokens": tokens == reference, "cache_mb": cache_mb if cached else 0.0,
+                })  # fmt: skip
+    finally:
+        if restore is not None:
+            restore()
+        model.decoding_jit_compile = None
+    return {"rows": rows, "prompt_tokens": len(prompt), "device": runtime.describe(),
+            "backend": runtime.backend(), "parameters": model.count_params()}  # fmt: skip
+
+
+GENERATION_HEADERS = ["new tokens", "variant", "tokens/s", "seconds", "first token (s)",
+                      "vs no cache", "vs keras-hub", "KV cache (MB)", "same tokens"]  # fmt: skip
+
+
+def generation_speed_rows(result: dict) -> list[list[str]]:
+    """``generation_speed``'s result as rows for :func:`nlpbook.display.show_table`; the
+    ratios compare with the no-cache and keras-hub runs of the same XLA setting."""
+    by = {(r["new_tokens"], r["variant"]): r for r in result["rows"]}
+    out = []
+    for r in result["rows"]:
+        xla = "no XLA" if r["variant"].endswith("no XLA") else "XLA"
+        nocache = by.get((r["new_tokens"], f"no cache, {xla}"))
+        hub = by.get((r["new_tokens"], f"keras-hub, {xla}"))
+        first = r["time_to_first_token_s"]
+        out.append([
+            str(r["new_tokens"]), r["variant"], f"{r['tokens_per_s']:,.1f}",
+            f"{r['seconds']:.2f}", "-" if first is None else f"{first:.3f}",
+            "-" if nocache is None else f"{r['tokens_per_s'] / nocache['tokens_per_s']:.1f}×",
+            "-" if hub is None else f"{r['tokens_per_s'] / hub['tokens_per_s']:.2f}×",
+            f"{r['cache_mb']:.1f}" if r["cache_mb"] else "-",
+            "yes" if r["same_tokens"] else "no",
+        ])  # fmt: skip
+    return out
+
+
 SIZES = ("batch", "steps", "features", "units", "repeats")  # recurrent_speed's, on the command line
 
 SPEED_HEADERS = [
@@ -481,6 +648,32 @@ def _gpt_main(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     return 0
 
 
+GENERATE_PROMPT = "Write a short story about a robot who learns to paint."
+
+
+def _generate_main(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
+    from nlpbook.display import show_table
+    from nlpbook.models.llama import load_smollm2
+
+    model, tokenizer = load_smollm2()
+    prompt = tokenizer.encode_ids(
+        tokenizer.apply_chat_template([{"role": "user", "content": args.prompt}])
+    )
+    try:
+        result = generation_speed(model, prompt, args.new_tokens, args.variants)
+    except ValueError as error:
+        parser.error(str(error))
+    print(result["device"])
+    print(f"SmolLM2-135M-Instruct (float32), greedy, a chat prompt of {len(prompt)} tokens")
+    show_table(GENERATION_HEADERS, generation_speed_rows(result))
+    if args.json:
+        report = {"backend": runtime.backend(), "devices": runtime.devices(),
+                  "runtime": runtime.describe(), "speed": result}  # fmt: skip
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        results.write_json(args.json, report)  # never a half-written report
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     """``python -m nlpbook bench rnn [--batch N] ... [--json PATH]``, or ``bench gpt [...]``."""
     parser = argparse.ArgumentParser(
@@ -521,9 +714,22 @@ def main(argv: list[str] | None = None) -> int:
         "--dtype-policy", default="float32", choices=["float32", "mixed_bfloat16", "mixed_float16"]
     )
     gpt.add_argument("--no-jit-compile", action="store_true", help="no XLA (torch.compile)")
-    for command in (rnn, gpt):
+    generate = commands.add_parser(
+        "generate",
+        help="SmolLM2's greedy decoding: KV cache or not, XLA or not, against keras-hub",
+        description="Decode greedily with SmolLM2-135M-Instruct on this device: our Llama with "
+        "and without its KV cache, with and without XLA, and keras-hub's LlamaCausalLM on the "
+        "same weights (tokens per second, time to first token, cache size).",
+    )
+    generate.add_argument("--new-tokens", type=int, nargs="+", default=[32, 128, 512])
+    generate.add_argument("--variants", nargs="+", choices=list(GENERATION_VARIANTS),
+                          help="default: all")  # fmt: skip
+    generate.add_argument("--prompt", default=GENERATE_PROMPT, help="the user's message")
+    for command in (rnn, gpt, generate):
         command.add_argument("--json", type=Path, help="also write the table and the device here")
     args = parser.parse_args(argv)
     if args.what == "rnn":
         return _rnn_main(rnn, args)
+    if args.what == "generate":
+        return _generate_main(generate, args)
     return _gpt_main(gpt, args)

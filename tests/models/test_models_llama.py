@@ -15,6 +15,7 @@ from nlpbook.models.llama import (
     assign_weights,
     config_from_gguf,
     count_parameters,
+    keras_hub_llama,
     read_gguf,
     unpermute_rotary_rows,
     weight_map,
@@ -71,38 +72,6 @@ def test_causal_and_padding():
     np.testing.assert_allclose(padded[1, :6], numpy(model(a[1:, :6]))[0], atol=1e-5)
 
 
-def keras_hub_twin(model):
-    """keras-hub's LlamaBackbone of the same sizes, holding our model's weights."""
-    from keras_hub.models import LlamaBackbone
-
-    c = model.config
-    hub = LlamaBackbone(
-        vocabulary_size=c.vocab_size, num_layers=c.num_layers, num_query_heads=c.num_heads,
-        hidden_dim=c.hidden_size, intermediate_dim=c.intermediate_size,
-        num_key_value_heads=c.num_kv_heads, rope_max_wavelength=c.rope_base,
-        layer_norm_epsilon=c.rms_norm_epsilon, tie_word_embeddings=c.tie_embeddings,
-    )  # fmt: skip
-    hub.token_embedding.embeddings.assign(model.token_embedding.embeddings)
-    for ours, theirs in zip(model.blocks, hub.transformer_layers, strict=True):
-        att = theirs._self_attention_layer
-        pairs = [
-            (ours.attention_norm.scale, theirs._self_attention_layernorm.scale),
-            (ours.attention.query_kernel, att._query_dense.kernel),
-            (ours.attention.key_kernel, att._key_dense.kernel),
-            (ours.attention.value_kernel, att._value_dense.kernel),
-            (ours.attention.output_kernel, att._output_dense.kernel),
-            (ours.ffn_norm.scale, theirs._feedforward_layernorm.scale),
-            (ours.ffn.gate_kernel, theirs._feedforward_gate_dense.kernel),
-            (ours.ffn.up_kernel, theirs._feedforward_intermediate_dense.kernel),
-            (ours.ffn.down_kernel, theirs._feedforward_output_dense.kernel),
-        ]
-        for a, b in pairs:
-            assert tuple(a.shape) == tuple(b.shape), (a.path, b.path)
-            b.assign(a)
-    hub.layer_norm.scale.assign(model.final_norm.scale)
-    return hub
-
-
 def hub_logits(hub, tokens, mask=None):
     mask = np.ones_like(tokens) if mask is None else mask
     hidden = hub({"token_ids": tokens, "padding_mask": mask.astype("int32")})
@@ -117,7 +86,7 @@ def test_equals_keras_hub_llama_with_the_same_weights():
         if "scale" in v.path:
             v.assign(rng.uniform(0.5, 1.5, v.shape).astype("float32"))
     tokens = rng.integers(1, 30, size=(2, 11)).astype("int32")
-    hub = keras_hub_twin(model)
+    hub = keras_hub_llama(model)
     np.testing.assert_allclose(numpy(model(tokens)), hub_logits(hub, tokens), atol=1e-4)
 
 
@@ -299,7 +268,7 @@ def test_smollm2_equals_numpy_transcription_of_the_gguf_graph(smollm2, raw_gguf)
 @pytest.mark.slow
 def test_smollm2_equals_keras_hub_llama(smollm2):
     model, tok = smollm2
-    hub = keras_hub_twin(model)
+    hub = keras_hub_llama(model)
     tokens = np.array([tok.encode_ids("Keras runs on TensorFlow, JAX and PyTorch.")], "int32")
     np.testing.assert_allclose(numpy(model(tokens)), hub_logits(hub, tokens), atol=1e-3)
 

@@ -259,9 +259,7 @@ class TransformerDecoderBlock(_Block):
                     return_attention_scores=True, training=training,
                 )  # fmt: skip
             if self_attention_mask is None or cache_index is None:
-                raise ValueError(
-                    "self_attention_cache needs cache_index and self_attention_mask"
-                )
+                raise ValueError("self_attention_cache needs cache_index and self_attention_mask")
             y, w, cache[0] = self.self_attn(
                 h, h, attention_mask=self_attention_mask, cache=cache[0],
                 cache_index=cache_index, return_attention_scores=True, training=training,

@@ -21,7 +21,7 @@ is preallocated to ``S = max_length`` slots, so one compiled step serves every p
 
 The compiled functions are built on first use: XLA (``tf.function(jit_compile=True)``,
 ``jax.jit``) when ``model.decoding_jit_compile`` is True (the default on TensorFlow and
-JAX), eager on PyTorch or when it is False.
+JAX); when it is False, a TensorFlow graph without XLA, or eager on JAX; PyTorch runs eagerly.
 """
 
 from __future__ import annotations
@@ -34,17 +34,17 @@ from keras import ops
 def compile_function(model, fn, jit_compile: bool):
     """``fn(*tensors)`` compiled for the backend, reading ``model``'s variables.
 
-    TensorFlow: ``tf.function(jit_compile=...)``; JAX: ``jax.jit`` of a stateless version
-    (the variables' current values are passed in, so later weight changes are seen);
-    PyTorch, or ``jit_compile=False``: ``fn`` itself.
+    TensorFlow: ``tf.function(jit_compile=jit_compile)`` (a graph, compiled by XLA or not);
+    JAX: ``jax.jit`` of a stateless version (the variables' current values are passed in, so
+    later weight changes are seen), or ``fn`` itself without XLA; PyTorch: ``fn`` itself.
     """
     backend = keras.backend.backend()
-    if not jit_compile or backend not in ("tensorflow", "jax"):
-        return fn
     if backend == "tensorflow":
         import tensorflow as tf
 
-        return tf.function(fn, jit_compile=True, reduce_retracing=True)
+        return tf.function(fn, jit_compile=bool(jit_compile), reduce_retracing=True)
+    if not jit_compile or backend != "jax":
+        return fn
     import jax
 
     def pure(values, *args):

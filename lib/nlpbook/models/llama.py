@@ -271,6 +271,48 @@ class Llama(CachedDecoding, keras.Model):
         return cls(**config)
 
 
+def keras_hub_llama(model: Llama):
+    """keras-hub's ``LlamaBackbone`` of ``model``'s sizes, holding ``model``'s weights.
+
+    The reference our tests and benchmarks compare with: its logits are
+    ``backbone.token_embedding(backbone(inputs), reverse=True)``.
+    """
+    from keras_hub.models import LlamaBackbone
+
+    if not model.built:
+        model.build()
+    c = model.config
+    if not c.tie_embeddings:
+        raise ValueError("keras_hub_llama copies tied-embedding models only")
+    hub = LlamaBackbone(
+        vocabulary_size=c.vocab_size, num_layers=c.num_layers, num_query_heads=c.num_heads,
+        hidden_dim=c.hidden_size, intermediate_dim=c.intermediate_size,
+        num_key_value_heads=c.num_kv_heads, rope_max_wavelength=c.rope_base,
+        layer_norm_epsilon=c.rms_norm_epsilon, tie_word_embeddings=True,
+        dtype=model.dtype_policy,
+    )  # fmt: skip
+    hub.token_embedding.embeddings.assign(model.token_embedding.embeddings)
+    for ours, theirs in zip(model.blocks, hub.transformer_layers, strict=True):
+        att = theirs._self_attention_layer
+        pairs = [
+            (ours.attention_norm.scale, theirs._self_attention_layernorm.scale),
+            (ours.attention.query_kernel, att._query_dense.kernel),
+            (ours.attention.key_kernel, att._key_dense.kernel),
+            (ours.attention.value_kernel, att._value_dense.kernel),
+            (ours.attention.output_kernel, att._output_dense.kernel),
+            (ours.ffn_norm.scale, theirs._feedforward_layernorm.scale),
+            (ours.ffn.gate_kernel, theirs._feedforward_gate_dense.kernel),
+            (ours.ffn.up_kernel, theirs._feedforward_intermediate_dense.kernel),
+            (ours.ffn.down_kernel, theirs._feedforward_output_dense.kernel),
+        ]
+        for a, b in pairs:
+            if tuple(a.shape) != tuple(b.shape):
+                raise ValueError(f"{a.path} {tuple(a.shape)} != {b.path} {tuple(b.shape)}")
+            b.assign(a)
+    hub.layer_norm.scale.assign(model.final_norm.scale)
+    return hub
+
+
 # ---------------------------------------------------------------------------------- GGUF
 
 
@@ -528,6 +570,7 @@ __all__ = [
     "config_from_gguf",
     "converted_tensors",
     "count_parameters",
+    "keras_hub_llama",
     "load_smollm2",
     "read_gguf",
     "read_gguf_metadata",
