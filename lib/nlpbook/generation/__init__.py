@@ -34,8 +34,11 @@ log-probabilities):
 
 ``TextStreamer``       hands out a sequence's text as its tokens arrive, never splitting a
                        UTF-8 character (:mod:`nlpbook.generation.streaming`)
+``continuation_nll``   a model's mean negative log-likelihood of each output given its prompt
+                       (exp: its own perplexity of the output)
 """
 
+from nlpbook.generation.scoring import continuation_nll
 from nlpbook.generation.search import (
     beam_search,
     greedy_search,
@@ -56,6 +59,7 @@ from nlpbook.generation.warpers import (
 __all__ = [
     "TextStreamer",
     "beam_search",
+    "continuation_nll",
     "frequency_penalty",
     "greedy_search",
     "length_penalty",

@@ -6,10 +6,13 @@
 ``classification_scores``   accuracy, per-class precision/recall/F1, macro-F1, NumPy
 ``macro_f1``                the unweighted mean of the per-class F1 scores
 ``corpus_bleu``             corpus BLEU from its definition (equal to sacreBLEU on tokens)
+``distinct_n``              distinct n-grams / all n-grams of generated outputs (diversity)
+``repetition_rate``         share of an output's n-grams that repeat an earlier one (loops)
 """
 
 from nlpbook.metrics.bleu import corpus_bleu
 from nlpbook.metrics.classification import classification_scores, confusion_matrix, macro_f1
+from nlpbook.metrics.diversity import distinct_n, repetition_rate
 from nlpbook.metrics.perplexity import Perplexity, perplexity_from_logits
 
 __all__ = [
@@ -17,6 +20,8 @@ __all__ = [
     "classification_scores",
     "confusion_matrix",
     "corpus_bleu",
+    "distinct_n",
     "macro_f1",
     "perplexity_from_logits",
+    "repetition_rate",
 ]
