@@ -33,3 +33,12 @@ def test_errors():
         continuation_nll(fn, [[1]], [[]])
     # a uniform model: log 5 nats per token
     assert continuation_nll(fn, [[1]], [[2, 3]])[0] == pytest.approx(np.log(5))
+
+
+def test_generate_docstring_example():
+    import doctest
+
+    import nlpbook.generation.generate as module
+
+    result = doctest.testmod(module, extraglobs={"np": np, "keras": keras})
+    assert result.failed == 0 and result.attempted > 0

@@ -111,3 +111,25 @@ def test_errors():
     _, state = model.decode_step(np.array([3], "int32"), state)
     with pytest.raises(ValueError, match="the cache is full"):
         model.decode_step(np.array([3], "int32"), state)
+
+
+@pytest.mark.parametrize("kind", ["gpt", "llama"])
+def test_generate_equals_recomputing_the_prefix(kind):
+    """generation.generate over the cache equals greedy and beam search without one."""
+    from nlpbook.generation import generate
+
+    model = make(kind)
+    prompts = [[5, 9, 2, 7], [3], [8, 8, 1]]
+    uncached = prefix_step(lambda prefix: model(prefix))
+    greedy = generate(model, prompts, max_new_tokens=6, temperature=0.0)
+    beams = generate(model, prompts, max_new_tokens=5, method="beam", beam_width=3)
+    for i, p in enumerate(prompts):
+        prefix, last = np.array([p[:-1]], "int32"), np.array(p[-1:], "int32")
+        want = greedy_search(uncached, prefix, last, max_length=6)[0].tolist()
+        assert greedy[i] == want
+        seqs, _ = beam_search(uncached, prefix, last, beam_width=3, max_length=5)
+        assert beams[i] == seqs[0, 0].tolist()
+    with pytest.raises(ValueError, match="method must be"):
+        generate(model, prompts, max_new_tokens=2, method="contrastive")
+    with pytest.raises(ValueError, match="at least one token"):
+        generate(model, [[]], max_new_tokens=2)

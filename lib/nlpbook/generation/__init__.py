@@ -19,6 +19,8 @@ about beams.
                        length penalty
 ``length_penalty``     GNMT's ((5 + length) / 6) ** alpha
 ``prefix_step``        a step function for a model that only maps whole prefixes to logits
+``generate``           prompts in, continuations out, for a model with a KV cache (prefill and
+                       decode_step), by sampling or beam search; ``cached_step`` its step
 
 Logits warpers (:mod:`nlpbook.generation.warpers`), NumPy functions over ``(n, vocab)`` scores
 that ``sample`` applies in this order (penalties on the raw logits, filters on the
@@ -38,6 +40,7 @@ log-probabilities):
                        (exp: its own perplexity of the output)
 """
 
+from nlpbook.generation.generate import cached_step, generate
 from nlpbook.generation.scoring import continuation_nll
 from nlpbook.generation.search import (
     beam_search,
@@ -59,8 +62,10 @@ from nlpbook.generation.warpers import (
 __all__ = [
     "TextStreamer",
     "beam_search",
+    "cached_step",
     "continuation_nll",
     "frequency_penalty",
+    "generate",
     "greedy_search",
     "length_penalty",
     "min_p_filter",
