@@ -37,8 +37,9 @@ def test_errors():
 
 def test_generate_docstring_example():
     import doctest
+    import importlib
 
-    import nlpbook.generation.generate as module
+    module = importlib.import_module("nlpbook.generation.generate")  # the name is the function's
 
     result = doctest.testmod(module, extraglobs={"np": np, "keras": keras})
     assert result.failed == 0 and result.attempted > 0
