@@ -23,6 +23,9 @@ def test_equals_row_by_row_scoring():
             logp = logits - np.log(np.exp(logits - logits.max()).sum()) - logits.max()
             total -= logp[token]
         assert got[i] == pytest.approx(total / len(c), abs=1e-4)
+    in_pairs = continuation_nll(lambda ids, mask: model(ids, padding_mask=mask), prompts,
+                                continuations, batch_size=2)  # fmt: skip
+    np.testing.assert_allclose(in_pairs, got, atol=1e-6)
 
 
 def test_errors():

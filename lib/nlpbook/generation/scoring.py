@@ -7,9 +7,14 @@ from collections.abc import Callable, Sequence
 import numpy as np
 from keras import ops
 
+from nlpbook._checks import check_int
+
 
 def continuation_nll(
-    logits_fn: Callable, prompts: Sequence[Sequence[int]], continuations: Sequence[Sequence[int]]
+    logits_fn: Callable,
+    prompts: Sequence[Sequence[int]],
+    continuations: Sequence[Sequence[int]],
+    batch_size: int = 8,
 ) -> np.ndarray:
     r"""Mean negative log-likelihood per token of each continuation given its prompt.
 
@@ -26,6 +31,8 @@ def continuation_nll(
             causal LM (e.g. a :class:`~nlpbook.models.Llama` or :class:`~nlpbook.models.GPT`).
         prompts: one list of ids per row (at least one id each).
         continuations: one list of ids per row (at least one id each).
+        batch_size: rows per forward pass (the logits of a batch are ``rows × length ×
+            vocab`` floats: 8 × 200 × 49,152 is 315 MB).
 
     Returns:
         float64 ``(rows,)`` nats per continuation token.
@@ -35,16 +42,21 @@ def continuation_nll(
     rows = [list(p) + list(c) for p, c in zip(prompts, continuations, strict=True)]
     if any(len(p) == 0 for p in prompts) or any(len(c) == 0 for c in continuations):
         raise ValueError("every prompt and every continuation needs at least one token")
-    width = max(len(r) for r in rows)
-    ids = np.zeros((len(rows), width), "int32")
-    mask = np.zeros((len(rows), width), bool)
-    for i, r in enumerate(rows):
-        ids[i, : len(r)], mask[i, : len(r)] = r, True
-    logits = np.asarray(ops.convert_to_numpy(logits_fn(ids, mask)), np.float64)
-    logits -= logits.max(-1, keepdims=True)
-    logp = logits - np.log(np.exp(logits).sum(-1, keepdims=True))
+    batch_size = check_int("batch_size", batch_size, 1)
     out = np.empty(len(rows))
-    for i, (p, c) in enumerate(zip(prompts, continuations, strict=True)):
-        positions = np.arange(len(p) - 1, len(p) + len(c) - 1)  # the logits that predict c
-        out[i] = -logp[i, positions, np.asarray(c)].mean()
+    for first in range(0, len(rows), batch_size):
+        chunk = rows[first : first + batch_size]
+        width = max(len(r) for r in chunk)
+        ids = np.zeros((len(chunk), width), "int32")
+        mask = np.zeros((len(chunk), width), bool)
+        for i, r in enumerate(chunk):
+            ids[i, : len(r)], mask[i, : len(r)] = r, True
+        logits = np.asarray(ops.convert_to_numpy(logits_fn(ids, mask)), np.float32)
+        for i in range(len(chunk)):
+            p, c = prompts[first + i], continuations[first + i]
+            positions = np.arange(len(p) - 1, len(p) + len(c) - 1)  # the logits predicting c
+            row = logits[i, positions].astype(np.float64)  # (|c|, vocab)
+            row -= row.max(-1, keepdims=True)
+            logp = row - np.log(np.exp(row).sum(-1, keepdims=True))
+            out[first + i] = -logp[np.arange(len(c)), np.asarray(c)].mean()
     return out

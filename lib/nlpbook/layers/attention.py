@@ -78,7 +78,7 @@ def cache_attention_mask(key_mask, index, query_length: int):
         key_mask: ``(batch, S)`` booleans, True at cache positions that hold a real token
             (written now or before); left padding and unwritten positions are False.
         index: the cache position of the first query.
-        query_length: ``T``.
+        query_length: ``T`` (an int or a scalar tensor).
     """
     key_mask = ops.cast(key_mask, "bool")
     keys = ops.arange(ops.shape(key_mask)[1])[None, :]  # (1, S)

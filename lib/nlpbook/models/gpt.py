@@ -207,7 +207,7 @@ class GPT(CachedDecoding, keras.Model):
 
     def _cached_forward(self, token_ids, positions, cache, index, key_mask):
         x = self.position_embedding(self.token_embedding(token_ids), positions=positions)
-        mask = cache_attention_mask(key_mask, index, token_ids.shape[1])
+        mask = cache_attention_mask(key_mask, index, ops.shape(token_ids)[1])
         new_cache = []
         for block, layer_cache in zip(self.blocks, cache, strict=True):
             x, layer_cache = block(
