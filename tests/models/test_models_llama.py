@@ -260,8 +260,8 @@ def test_smollm2_equals_numpy_transcription_of_the_gguf_graph(smollm2, raw_gguf)
     tokens = tok.encode_ids("The capital of France is")
     want = numpy_smollm2(raw_gguf, np.array(tokens))
     got = numpy(model(np.array([tokens], "int32")))[0]
-    # float32 against float64 through 30 blocks: logits of magnitude ~20
-    np.testing.assert_allclose(got, want, atol=2e-3)
+    # float32 against float64 through 30 blocks, logits up to 27: 6.1e-5 measured
+    np.testing.assert_allclose(got, want, atol=5e-4)
     assert (got.argmax(-1) == want.argmax(-1)).all()
 
 
@@ -270,7 +270,7 @@ def test_smollm2_equals_keras_hub_llama(smollm2):
     model, tok = smollm2
     hub = keras_hub_llama(model)
     tokens = np.array([tok.encode_ids("Keras runs on TensorFlow, JAX and PyTorch.")], "int32")
-    np.testing.assert_allclose(numpy(model(tokens)), hub_logits(hub, tokens), atol=1e-3)
+    np.testing.assert_allclose(numpy(model(tokens)), hub_logits(hub, tokens), atol=5e-4)
 
 
 @pytest.mark.slow
