@@ -640,12 +640,17 @@ def _gpt_main(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
         f"{result['max_abs_logit_diff']:.1e}"
     )
     show_table(GPT_SPEED_HEADERS, gpt_speed_rows(result))
-    if args.json:
+    _write_report(args.json, result)
+    return 0
+
+
+def _write_report(path: Path | None, result: dict) -> None:
+    """With ``--json PATH``: the result and the device, written whole or not at all."""
+    if path:
         report = {"backend": runtime.backend(), "devices": runtime.devices(),
                   "runtime": runtime.describe(), "speed": result}  # fmt: skip
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        results.write_json(args.json, report)  # never a half-written report
-    return 0
+        path.parent.mkdir(parents=True, exist_ok=True)
+        results.write_json(path, report)  # never a half-written report
 
 
 GENERATE_PROMPT = "Write a short story about a robot who learns to paint."
@@ -666,11 +671,7 @@ def _generate_main(parser: argparse.ArgumentParser, args: argparse.Namespace) ->
     print(result["device"])
     print(f"SmolLM2-135M-Instruct (float32), greedy, a chat prompt of {len(prompt)} tokens")
     show_table(GENERATION_HEADERS, generation_speed_rows(result))
-    if args.json:
-        report = {"backend": runtime.backend(), "devices": runtime.devices(),
-                  "runtime": runtime.describe(), "speed": result}  # fmt: skip
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        results.write_json(args.json, report)  # never a half-written report
+    _write_report(args.json, result)
     return 0
 
 

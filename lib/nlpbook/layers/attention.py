@@ -122,6 +122,19 @@ def scaled_dot_product_attention(query, key, value, mask=None, dropout=None, tra
     return ops.einsum("bhts,bshd->bthd", weights, value), weights
 
 
+def _attend_and_project(layer, q, k, v, mask, training, return_attention_scores, cache):
+    """Attention over per-head ``q, k, v`` and the output projection of ``layer``; the
+    result as the layers return it: ``output``, then the weights if asked, then the cache."""
+    heads, weights = scaled_dot_product_attention(q, k, v, mask, layer.attention_dropout, training)
+    output = ops.einsum("bthv,hvo->bto", heads, ops.cast(layer.output_kernel, heads.dtype))
+    if layer.output_bias is not None:
+        output = output + ops.cast(layer.output_bias, output.dtype)
+    result = (output, weights) if return_attention_scores else (output,)
+    if cache is not None:
+        result = (*result, cache)
+    return result if len(result) > 1 else output
+
+
 @keras.saving.register_keras_serializable(package="nlpbook")
 class MultiHeadAttention(keras.layers.Layer):
     """Multi-head attention with Keras' weight layout.
@@ -242,16 +255,7 @@ class MultiHeadAttention(keras.layers.Layer):
             query, value, query_mask=query_mask, value_mask=value_mask,
             attention_mask=attention_mask, use_causal_mask=use_causal_mask,
         )  # fmt: skip
-        heads, weights = scaled_dot_product_attention(
-            q, k, v, mask, self.attention_dropout, training
-        )
-        output = ops.einsum("bthv,hvo->bto", heads, ops.cast(self.output_kernel, heads.dtype))
-        if self.output_bias is not None:
-            output = output + ops.cast(self.output_bias, output.dtype)
-        result = (output, weights) if return_attention_scores else (output,)
-        if cache is not None:
-            result = (*result, cache)
-        return result if len(result) > 1 else output
+        return _attend_and_project(self, q, k, v, mask, training, return_attention_scores, cache)
 
     def compute_output_shape(self, query_shape, value_shape=None, key_shape=None):
         return (*query_shape[:-1], self.output_dim or query_shape[-1])
@@ -401,16 +405,7 @@ class GroupedQueryAttention(keras.layers.Layer):
         group = self.num_query_heads // self.num_key_value_heads
         if group > 1:  # each key/value head serves `group` consecutive query heads
             k, v = ops.repeat(k, group, axis=2), ops.repeat(v, group, axis=2)
-        heads, weights = scaled_dot_product_attention(
-            q, k, v, mask, self.attention_dropout, training
-        )
-        output = ops.einsum("bthd,hdo->bto", heads, ops.cast(self.output_kernel, heads.dtype))
-        if self.output_bias is not None:
-            output = output + ops.cast(self.output_bias, output.dtype)
-        result = (output, weights) if return_attention_scores else (output,)
-        if cache is not None:
-            result = (*result, cache)
-        return result if len(result) > 1 else output
+        return _attend_and_project(self, q, k, v, mask, training, return_attention_scores, cache)
 
     def compute_output_shape(self, x_shape):
         return (*x_shape[:-1], self.output_dim or x_shape[-1])
