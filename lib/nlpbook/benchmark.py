@@ -402,6 +402,8 @@ def gpt_speed_rows(result: dict) -> list[list[str]]:
 
 #: generation_speed's variants: (name, uses our KV cache, XLA, model)
 GENERATION_VARIANTS = {
+    "cache, one loop, XLA": ("nlpbook-loop", True, True),
+    "cache, one loop, no XLA": ("nlpbook-loop", True, False),
     "cache, XLA": ("nlpbook", True, True),
     "cache, no XLA": ("nlpbook", True, False),
     "no cache, XLA": ("nlpbook", False, True),
@@ -428,6 +430,22 @@ def _ours_cached(model, prompt, n, jit):
         logits, state = model.decode_step(np.array(tokens[-1:], "int32"), state)
         tokens.append(_argmax_row(logits))
     return tokens, first, time.perf_counter() - start
+
+
+def _ours_loop(model, prompt, n, jit):
+    """The whole greedy loop compiled (``Llama.greedy_decode``), as keras-hub's ``generate``;
+    the first token is timed alone, from a separate run of the prefill."""
+    model.decoding_jit_compile = jit
+    width = len(prompt)
+    logits, state = model.prefill(prompt[None], max_length=width + n)  # compile both
+    model.greedy_decode(logits, state, n)
+    start = time.perf_counter()
+    _argmax_row(model.prefill(prompt[None], max_length=width + n)[0])
+    first = time.perf_counter() - start
+    start = time.perf_counter()
+    logits, state = model.prefill(prompt[None], max_length=width + n)
+    tokens, _ = model.greedy_decode(logits, state, n)
+    return [int(t) for t in tokens[0]], first, time.perf_counter() - start
 
 
 def _ours_uncached(model, prompt, n, jit):
@@ -476,11 +494,13 @@ def generation_speed(model, prompt, new_tokens=(32, 128, 512), variants=None) ->
     cache, with and without XLA, and keras-hub's ``LlamaCausalLM.generate`` on the same
     weights (its own cache), one prompt, on this device.
 
-    Every variant and length is run once untimed first where it compiles (XLA traces, the
-    cached step for that cache size), then once timed. Time to first token covers the prompt
-    and the first new token; tokens per second is ``new tokens / total time`` (prompt
-    included). Tokens are compared with the cached XLA run's: greedy decoding of the same
-    function must agree (keras-hub's float32 arithmetic differs in the last bits, so a near
+    Our cache runs two ways: ``decode_step`` called from Python once per token ("cache"),
+    and ``greedy_decode``, every step in one compiled loop ("cache, one loop"), as keras-hub's
+    ``generate``. Every variant and length is run once untimed first where it compiles (XLA
+    traces, the cached step for that cache size), then once timed. Time to first token covers
+    the prompt and the first new token; tokens per second is ``new tokens / total time``
+    (prompt included). Tokens are compared with the first variant's: greedy decoding of the
+    same function must agree (keras-hub's float32 arithmetic differs in the last bits, so a near
     tie may go the other way; ``same_tokens`` says).
 
     Args:
@@ -517,6 +537,8 @@ def generation_speed(model, prompt, new_tokens=(32, 128, 512), variants=None) ->
                 which, cached, jit = GENERATION_VARIANTS[name]
                 if which == "keras_hub":
                     tokens, first, seconds = _keras_hub_generate(backbone, prompt, n, jit)
+                elif which == "nlpbook-loop":
+                    tokens, first, seconds = _ours_loop(model, prompt, n, jit)
                 elif cached:
                     tokens, first, seconds = _ours_cached(model, prompt, n, jit)
                 else:

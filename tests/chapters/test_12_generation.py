@@ -28,6 +28,7 @@ def test_the_cache_is_faster(result):
     cached, uncached = rows[(32, "cache, XLA")], rows[(32, "no cache, XLA")]
     assert cached["same_tokens"] and uncached["same_tokens"]
     assert cached["tokens_per_s"] > uncached["tokens_per_s"]
+    assert rows[(32, "cache, one loop, XLA")]["same_tokens"]
 
 
 def test_strategies_trade_quality_for_diversity(result):

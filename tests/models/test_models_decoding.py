@@ -129,6 +129,9 @@ def test_generate_equals_recomputing_the_prefix(kind):
         assert greedy[i] == want
         seqs, _ = beam_search(uncached, prefix, last, beam_width=3, max_length=5)
         assert beams[i] == seqs[0, 0].tolist()
+    assert generate(model, prompts, max_new_tokens=6, method="greedy") == greedy
+    with pytest.raises(ValueError, match="no sampling options"):
+        generate(model, prompts, max_new_tokens=2, method="greedy", top_k=3)
     with pytest.raises(ValueError, match="method must be"):
         generate(model, prompts, max_new_tokens=2, method="contrastive")
     with pytest.raises(ValueError, match="at least one token"):
@@ -145,3 +148,48 @@ def test_prompts_of_new_widths_reuse_the_compiled_prefill():
         logits, _ = model.prefill(prompt, max_length=width + 2)
         want = numpy(model(prompt))[:, -1]
         np.testing.assert_allclose(numpy(logits), want, atol=1e-4)
+
+
+@pytest.mark.parametrize("kind", ["gpt", "llama"])
+@pytest.mark.parametrize("jit", [False, True])
+def test_greedy_decode_loop_equals_step_by_step(kind, jit):
+    """The compiled greedy loop gives the tokens of decode_step driven from Python, stops
+    rows at eos_id (repeating it) and the loop once every row has stopped."""
+    model = make(kind)
+    model.decoding_jit_compile = jit
+    _, ids, mask = prompts_batch("right")
+    logits, state = model.prefill(ids, mask, max_length=6 + 8)
+    want = []
+    for _ in range(8):
+        tokens = numpy(logits).argmax(axis=1).astype("int32")
+        want.append(tokens)
+        logits, state = model.decode_step(tokens, state)
+    want = np.stack(want, axis=1)
+    logits, state = model.prefill(ids, mask, max_length=6 + 8)
+    got, after = model.greedy_decode(logits, state, 8)
+    np.testing.assert_array_equal(got, want)
+    assert int(numpy(after["index"])[0]) == 6 + 7  # 7 cached steps after the prefill
+    # eos: the first row's third token; that row then repeats it
+    eos = int(want[0, 2])
+    logits, state = model.prefill(ids, mask, max_length=6 + 8)
+    got, _ = model.greedy_decode(logits, state, 8, eos_id=eos)
+    for row, expected in zip(got, want, strict=True):
+        hits = np.flatnonzero(expected == eos)
+        stop = hits[0] if len(hits) else len(expected)
+        np.testing.assert_array_equal(row[: stop + 1], expected[: stop + 1])
+        assert (row[stop:] == eos).all() or stop == len(expected)
+    # every row emits eos at once: the loop ends after one step
+    logits, state = model.prefill(ids[:1], mask[:1], max_length=6 + 8)
+    got, _ = model.greedy_decode(logits, state, 8, eos_id=int(want[0, 0]))
+    assert got.shape == (1, 1)
+
+
+def test_greedy_decode_errors():
+    model = make("gpt")
+    logits, state = model.prefill(np.array([[1, 2]]), max_length=5)
+    with pytest.raises(ValueError, match="steps must be an int"):
+        model.greedy_decode(logits, state, 0)
+    with pytest.raises(ValueError, match="need 4 free cache slots; 3 of 5"):
+        model.greedy_decode(logits, state, 5)
+    tokens, _ = model.greedy_decode(logits, state, 4)  # fills the cache exactly
+    assert tokens.shape == (1, 4)

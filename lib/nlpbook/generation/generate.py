@@ -2,7 +2,8 @@
 
 A model with ``prefill(token_ids, padding_mask, max_length) -> (logits, state)`` and
 ``decode_step(tokens, state) -> (logits, state)`` (our GPT and Llama) runs every prompt once,
-then one token per step. :func:`cached_step` turns the two into the ``step`` function that
+then one token per step (``method="greedy"``: all the steps in one compiled loop, the
+model's ``greedy_decode``). :func:`cached_step` turns the two into the ``step`` function that
 :func:`~nlpbook.generation.sample` and :func:`~nlpbook.generation.beam_search` drive: the
 first call hands out the prefill's logits (they travel in the state, so beam search reorders
 them with the cache), later calls run ``decode_step``.
@@ -48,7 +49,8 @@ def generate(
     alpha: float = 0.0,
     **options,
 ) -> list[list[int]]:
-    """Continue each prompt: sampling (greedy at ``temperature=0``) or beam search.
+    """Continue each prompt: sampling (greedy at ``temperature=0``), compiled greedy, or beam
+    search.
 
     Args:
         model: has ``prefill`` and ``decode_step`` (:class:`~nlpbook.models.GPT`,
@@ -57,7 +59,9 @@ def generate(
         max_new_tokens: the most tokens generated per row.
         method: ``"sample"`` (:func:`~nlpbook.generation.sample`: ``temperature``, ``top_k``,
             ``top_p``, ``min_p``, penalties, ``stop``/``decode``, ``stream``, ``seed`` in
-            ``options``) or ``"beam"`` (:func:`~nlpbook.generation.beam_search`, the best
+            ``options``), ``"greedy"`` (the model's ``greedy_decode``: the tokens of
+            ``temperature=0`` sampling, every step in one compiled loop, no ``options``) or
+            ``"beam"`` (:func:`~nlpbook.generation.beam_search`, the best
             hypothesis of ``beam_width``, GNMT's length penalty ``alpha``).
         eos_id: ends a row; it and what follows are not returned.
 
@@ -73,8 +77,13 @@ def generate(
         [5, 5]
     """
     max_new_tokens = check_int("max_new_tokens", max_new_tokens, 1)
-    if method not in ("sample", "beam"):
-        raise ValueError(f"method must be 'sample' or 'beam'. Received: {method!r}")
+    if method not in ("sample", "greedy", "beam"):
+        raise ValueError(f"method must be 'sample', 'greedy' or 'beam'. Received: {method!r}")
+    if method == "greedy" and options:
+        raise ValueError(
+            f"method='greedy' takes no sampling options (received {sorted(options)}); use "
+            "method='sample' with temperature=0.0 for penalties, stop strings or streaming"
+        )
     prompts = [list(p) for p in prompts]
     if not prompts or any(len(p) == 0 for p in prompts):
         raise ValueError("give at least one prompt, each with at least one token")
@@ -84,6 +93,9 @@ def generate(
     for i, p in enumerate(prompts):
         ids[i, : len(p)], mask[i, : len(p)] = p, True
     logits, state = model.prefill(ids, mask, max_length=width + max_new_tokens)
+    if method == "greedy":
+        tokens, _ = model.greedy_decode(logits, state, max_new_tokens, eos_id=eos_id)
+        return [_strip(row, eos_id) for row in tokens]
     state["first_logits"] = logits
     start = np.array([p[-1] for p in prompts], "int32")  # not read: the first step is prefill's
     step = cached_step(model)

@@ -12,6 +12,9 @@ into ``cache`` (a list with one ``(batch, 2, S, kv_heads, head_dim)`` tensor per
     right end, left padding, so every row's next token is written at the same index ``P``);
 ``decode_step(tokens, state) -> (logits, state)``
     runs one token per row; it is :mod:`nlpbook.generation`'s ``step(tokens, state)``.
+``greedy_decode(logits, state, steps, eos_id=None) -> (tokens, state)``
+    greedy decoding of up to ``steps`` tokens in one compiled loop (no Python between
+    tokens, as keras-hub's ``generate``): the fast path where nothing is streamed or warped.
 
 ``state`` is a dict of tensors whose leading axis is the ``n`` rows (so beam search can
 reorder it): ``cache`` (the list), ``key_mask`` ``(n, S)`` (True at cache slots that hold a
@@ -103,7 +106,13 @@ class CachedDecoding:
         functions = self.__dict__.setdefault("_nlpbook_decoding", {})
         key = (name, bool(jit))
         if key not in functions:
-            fn = self._prefill_tensors if name == "prefill" else self._step_tensors
+            if isinstance(name, tuple):  # ("greedy", steps, eos_id)
+                _, steps, eos_id = name
+
+                def fn(logits, state):
+                    return self._greedy_tensors(logits, state, steps, eos_id)
+            else:
+                fn = self._prefill_tensors if name == "prefill" else self._step_tensors
             functions[key] = compile_function(self, fn, bool(jit))
         return functions[key]
 
@@ -130,6 +139,67 @@ class CachedDecoding:
         state = {"cache": cache, "key_mask": key_mask, "index": state["index"] + 1,
                  "position": state["position"] + 1}  # fmt: skip
         return logits[:, 0], state
+
+    def _greedy_tensors(self, logits, state, steps, eos_id):
+        """``steps`` greedy tokens in one ``while_loop``: the first from ``logits``, each
+        later one from a cached step; the loop ends early once every row has ``eos_id``."""
+        first = ops.cast(ops.argmax(logits, axis=-1), "int32")
+        n = ops.shape(first)[0]
+        out = ops.slice_update(ops.zeros((n, steps), "int32"), [0, 0], first[:, None])
+        done = ops.zeros((n,), "bool") if eos_id is None else ops.equal(first, eos_id)
+
+        def cond(i, out, last, done, state):
+            return ops.logical_and(i < steps, ops.logical_not(ops.all(done)))
+
+        def body(i, out, last, done, state):
+            logits, state = self._step_tensors(last, state)
+            token = ops.cast(ops.argmax(logits, axis=-1), "int32")
+            if eos_id is not None:  # a finished row repeats eos_id
+                token = ops.where(done, eos_id, token)
+                done = ops.logical_or(done, ops.equal(token, eos_id))
+            out = ops.slice_update(out, [ops.zeros((), "int32"), i], token[:, None])
+            state = {**state, "cache": list(state["cache"])}
+            return i + 1, out, token, done, state
+
+        start = ops.ones((), "int32")
+        count, out, _, _, state = ops.while_loop(cond, body, (start, out, first, done, state))
+        return out, count, state
+
+    def greedy_decode(self, logits, state, steps: int, eos_id: int | None = None):
+        """Greedy decoding in one compiled loop, from :meth:`prefill`'s ``logits`` and state.
+
+        Every token is the argmax of the previous step's logits, computed inside the loop, so
+        the host sees nothing until the end: no streaming, warpers or stop strings (use
+        :func:`~nlpbook.generation.sample` for those); it gives the tokens that
+        ``sample(..., temperature=0)`` over :meth:`decode_step` gives.
+
+        Args:
+            logits: ``(n, vocab)``, the scores of each row's first new token.
+            state: the decoding state from :meth:`prefill` (or :meth:`decode_step`).
+            steps: the most new tokens per row (the cache needs ``steps - 1`` free slots).
+            eos_id: a row that emits it stops (it repeats ``eos_id`` while the others go on);
+                the loop ends when every row has stopped.
+
+        Returns:
+            ``(tokens, state)``: ``(n, k)`` int32 NumPy ids, ``k <= steps`` the steps taken,
+            and the state after them.
+        """
+        if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 1:
+            raise ValueError(f"steps must be an int >= 1. Received: {steps!r}")
+        steps = int(steps)
+        index = int(ops.convert_to_numpy(state["index"][0]))
+        slots = int(state["key_mask"].shape[1])
+        if index + steps - 1 > slots:
+            raise ValueError(
+                f"{steps} steps need {steps - 1} free cache slots; {slots - index} of {slots} "
+                "are left (prefill with a larger max_length)"
+            )
+        eos_id = None if eos_id is None else int(eos_id)
+        fn = self._decoding_function(("greedy", steps, eos_id))
+        out, count, state = fn(logits, state)
+        state = {**state, "cache": list(state["cache"])}
+        count = int(ops.convert_to_numpy(count))
+        return np.asarray(ops.convert_to_numpy(out))[:, :count], state
 
     def _max_positions(self):
         """The most positions the model can take (learned position tables); None: no limit."""
