@@ -11,7 +11,7 @@ NAMES = ["nlpbook.layers", "nlpbook.layers.simple_rnn_cell", "nlpbook.layers.lst
 NAMES += ["nlpbook.layers.gru_cell", "nlpbook.layers.attention"]
 NAMES += ["nlpbook.layers.positional", "nlpbook.layers.transformer"]
 NAMES += ["nlpbook.layers.additive_attention", "nlpbook.layers.activations"]
-NAMES += ["nlpbook.layers.feedforward", "nlpbook.layers.normalization"]
+NAMES += ["nlpbook.layers.feedforward", "nlpbook.layers.normalization", "nlpbook.layers.crf"]
 MODULES = [importlib.import_module(name) for name in NAMES]
 
 

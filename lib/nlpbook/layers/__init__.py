@@ -16,6 +16,7 @@
                    normalisation, the SwiGLU feed-forward network
 ``update_cache``, ``cache_attention_mask``
                    a preallocated key/value cache for incremental decoding (chapter 12)
+``CRF``            a linear-chain conditional random field: forward algorithm, Viterbi (chapter 8)
 
 The cells compute one time step; run them over a sequence with ``keras.layers.RNN(cell)``
 (which brings masking, ``return_sequences``, ``return_state``, ``initial_state``,
@@ -38,6 +39,7 @@ from nlpbook.layers.attention import (
     scaled_dot_product_attention,
     update_cache,
 )
+from nlpbook.layers.crf import CRF
 from nlpbook.layers.feedforward import GatedFeedForward
 from nlpbook.layers.gru_cell import GRUCell
 from nlpbook.layers.lstm_cell import LSTMCell
@@ -53,6 +55,7 @@ from nlpbook.layers.transformer import TransformerDecoderBlock, TransformerEncod
 
 __all__ = [
     "AdditiveAttention",
+    "CRF",
     "GRUCell",
     "GatedFeedForward",
     "GroupedQueryAttention",
