@@ -202,3 +202,23 @@ def test_errors():
         crf.log_partition(np.zeros((1, 2, 3), "float32"))
     with pytest.raises(ValueError, match=r"mask must be \(batch, time\)"):
         crf.log_partition(np.zeros((1, 2, 4), "float32"), mask=np.ones((1, 2, 1), bool))
+
+
+@pytest.mark.parametrize("jit", [False, True])
+def test_compiled_for_any_length(jit):
+    """Compiled (a TensorFlow graph relaxes the time axis to None after two lengths; XLA),
+    the scores and the path equal the eager ones."""
+    from nlpbook.models._decoding import compile_function
+
+    emissions, mask, tags, tables = random_case(13, batch=4, time=6)
+    crf = make_crf(tables)
+
+    def run(e, t, m):
+        return crf.log_likelihood(e, t, m), crf.decode(e, m)[0]
+
+    compiled = compile_function(crf, run, jit)
+    for width in (3, 5, 4, 6):
+        args = (emissions[:, :width], tags[:, :width], mask[:, :width])
+        got, want = compiled(*args), run(*args)
+        np.testing.assert_allclose(numpy(got[0]), numpy(want[0]), atol=1e-5)
+        np.testing.assert_array_equal(numpy(got[1]), numpy(want[1]))

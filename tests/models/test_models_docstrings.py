@@ -16,6 +16,7 @@ from nlpbook.models import (
     ngram,
     nnlm,
     seq2seq,
+    tagger,
     word2vec,
 )
 
@@ -24,7 +25,8 @@ TENSORFLOW_ONLY = {"nlpbook.models.classifiers.string_input_classifier"}
 
 
 @pytest.mark.parametrize(
-    "module", [bert, classifiers, fasttext, glove, gpt, llama, ngram, nnlm, seq2seq, word2vec]
+    "module",
+    [bert, classifiers, fasttext, glove, gpt, llama, ngram, nnlm, seq2seq, tagger, word2vec],
 )
 def test_docstring_examples(module):
     runner = doctest.DocTestRunner()

@@ -14,6 +14,7 @@ from nlpbook.pipelines import (
     language_model,
     pretraining,
     seq2seq,
+    tagging,
     throughput,
     word2vec,
 )
@@ -28,6 +29,7 @@ from nlpbook.pipelines import (
         language_model,
         pretraining,
         seq2seq,
+        tagging,
         throughput,
         word2vec,
     ],  # fmt: skip

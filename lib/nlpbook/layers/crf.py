@@ -29,6 +29,14 @@ def _time_major(x):
     return ops.moveaxis(x, 1, 0)
 
 
+def _packed(*parts):
+    """``(batch, time, …)`` float32 parts as one time-major tensor ``(time, batch, sum)``: the
+    TensorFlow ``ops.scan`` of Keras 3 fails on several inputs whose time axis is unknown
+    (``None`` under ``tf.function``), one input works."""
+    parts = [ops.cast(p if len(p.shape) == 3 else p[..., None], "float32") for p in parts]
+    return _time_major(ops.concatenate(parts, axis=-1))
+
+
 def _check_emissions(emissions, num_tags=None):
     if len(emissions.shape) != 3:
         raise ValueError(
@@ -129,7 +137,7 @@ class CRF(keras.layers.Layer):
 
         def step(carry, inputs):
             score, previous, started = carry
-            emit, tag, real = inputs
+            emit, tag, real = inputs[:, 0], ops.cast(inputs[:, 1], "int32"), inputs[:, 2] > 0.5
             link = ops.where(
                 started, ops.take(ops.reshape(transitions, (-1,)), previous * k + tag),
                 ops.take(start, tag),
@@ -140,9 +148,7 @@ class CRF(keras.layers.Layer):
             return carry, carry  # TensorFlow's ops.scan: outputs shaped as the carry
 
         init = (ops.zeros((n,), "float32"), ops.zeros((n,), "int32"), ops.zeros((n,), "bool"))
-        (score, last, started), _ = ops.scan(
-            step, init, (_time_major(emitted), _time_major(tags), _time_major(mask))
-        )
+        (score, last, started), _ = ops.scan(step, init, _packed(emitted, tags, mask))
         return score + ops.where(started, ops.take(end, last), 0.0)
 
     def log_partition(self, emissions, mask=None):
@@ -153,7 +159,7 @@ class CRF(keras.layers.Layer):
 
         def step(carry, inputs):
             alpha, started = carry
-            emit, real = inputs
+            emit, real = inputs[:, :-1], inputs[:, -1] > 0.5
             moved = ops.logsumexp(alpha[:, :, None] + transitions[None], axis=1) + emit
             new = ops.where(started[:, None], moved, start[None] + emit)
             alpha = ops.where(real[:, None], new, alpha)
@@ -161,7 +167,7 @@ class CRF(keras.layers.Layer):
             return carry, carry
 
         init = (ops.zeros((n, self.num_tags), "float32"), ops.zeros((n,), "bool"))
-        (alpha, started), _ = ops.scan(step, init, (_time_major(emissions), _time_major(mask)))
+        (alpha, started), _ = ops.scan(step, init, _packed(emissions, mask))
         return ops.where(started, ops.logsumexp(alpha + end[None], axis=-1), 0.0)
 
     def log_likelihood(self, emissions, tags, mask=None):
@@ -183,7 +189,7 @@ class CRF(keras.layers.Layer):
 
         def forward(carry, inputs):
             _, delta, started = carry
-            emit, real = inputs
+            emit, real = inputs[:, :-1], inputs[:, -1] > 0.5
             candidates = delta[:, :, None] + transitions[None]  # (n, from, to)
             moved = ops.max(candidates, axis=1) + emit
             pointer = ops.cast(ops.argmax(candidates, axis=1), "int32")
@@ -196,7 +202,7 @@ class CRF(keras.layers.Layer):
 
         init = (identity, ops.zeros((n, k), "float32"), ops.zeros((n,), "bool"))
         (_, delta, started), (pointers, _, _) = ops.scan(
-            forward, init, (_time_major(emissions), _time_major(mask))
+            forward, init, _packed(emissions, mask)
         )  # pointers: (T, n, k)
         final = delta + end[None]
         best = ops.cast(ops.argmax(final, axis=-1), "int32")

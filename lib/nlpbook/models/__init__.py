@@ -21,6 +21,8 @@
                        fine-tuning classifier; ``load_checkpoint`` reads Hugging Face BERT
                        checkpoints (MiniLM); ``mean_pool`` makes sentence embeddings
 ``GPTConfig``, ``GPT``  a GPT-2-style decoder-only LM (models.gpt)
+``Tagger``, ``TextTagger``  BiLSTM taggers (softmax or CRF, character features) and the
+                     raw-text wrapper that saves as one file (models.tagger)
 ``LlamaConfig``, ``Llama``, ``load_smollm2``
                        the Llama decoder; SmolLM2-135M-Instruct from its GGUF file (models.llama)
 """
@@ -49,9 +51,12 @@ from nlpbook.models.losses import MaskedSequenceCrossentropy
 from nlpbook.models.ngram import NGramLM
 from nlpbook.models.nnlm import FeedForwardLM, RecurrentLM, stream_perplexity
 from nlpbook.models.seq2seq import AttentionGRUSeq2Seq, GRUSeq2Seq, TransformerSeq2Seq
+from nlpbook.models.tagger import Tagger, TextTagger
 from nlpbook.models.word2vec import CBOW, SkipGram
 
 __all__ = [
+    "Tagger",
+    "TextTagger",
     "CBOW",
     "GPT",
     "BertClassifier",

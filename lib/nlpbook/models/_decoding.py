@@ -106,13 +106,8 @@ class CachedDecoding:
         functions = self.__dict__.setdefault("_nlpbook_decoding", {})
         key = (name, bool(jit))
         if key not in functions:
-            if isinstance(name, tuple):  # ("greedy", steps, eos_id)
-                _, steps, eos_id = name
-
-                def fn(logits, state):
-                    return self._greedy_tensors(logits, state, steps, eos_id)
-            else:
-                fn = self._prefill_tensors if name == "prefill" else self._step_tensors
+            fn = {"prefill": self._prefill_tensors, "step": self._step_tensors,
+                  "greedy": self._greedy_tensors}[name]  # fmt: skip
             functions[key] = compile_function(self, fn, bool(jit))
         return functions[key]
 
@@ -141,12 +136,14 @@ class CachedDecoding:
         return logits[:, 0], state
 
     def _greedy_tensors(self, logits, state, steps, eos_id):
-        """``steps`` greedy tokens in one ``while_loop``: the first from ``logits``, each
-        later one from a cached step; the loop ends early once every row has ``eos_id``."""
+        """Up to ``steps`` greedy tokens in one ``while_loop``: the first from ``logits``, each
+        later one from a cached step; the loop ends early once every row has ``eos_id`` (-1:
+        none). ``steps`` and ``eos_id`` are int32 tensors, so one trace serves every value;
+        the token buffer has the cache's static width."""
         first = ops.cast(ops.argmax(logits, axis=-1), "int32")
-        n = ops.shape(first)[0]
-        out = ops.slice_update(ops.zeros((n, steps), "int32"), [0, 0], first[:, None])
-        done = ops.zeros((n,), "bool") if eos_id is None else ops.equal(first, eos_id)
+        n, width = ops.shape(state["key_mask"])
+        out = ops.slice_update(ops.zeros((n, width), "int32"), [0, 0], first[:, None])
+        done = ops.equal(first, eos_id)
 
         def cond(i, out, last, done, state):
             return ops.logical_and(i < steps, ops.logical_not(ops.all(done)))
@@ -154,9 +151,8 @@ class CachedDecoding:
         def body(i, out, last, done, state):
             logits, state = self._step_tensors(last, state)
             token = ops.cast(ops.argmax(logits, axis=-1), "int32")
-            if eos_id is not None:  # a finished row repeats eos_id
-                token = ops.where(done, eos_id, token)
-                done = ops.logical_or(done, ops.equal(token, eos_id))
+            token = ops.where(done, eos_id, token)  # a finished row repeats eos_id
+            done = ops.logical_or(done, ops.equal(token, eos_id))
             out = ops.slice_update(out, [ops.zeros((), "int32"), i], token[:, None])
             state = {**state, "cache": list(state["cache"])}
             return i + 1, out, token, done, state
@@ -194,9 +190,10 @@ class CachedDecoding:
                 f"{steps} steps need {steps - 1} free cache slots; {slots - index} of {slots} "
                 "are left (prefill with a larger max_length)"
             )
-        eos_id = None if eos_id is None else int(eos_id)
-        fn = self._decoding_function(("greedy", steps, eos_id))
-        out, count, state = fn(logits, state)
+        eos_id = -1 if eos_id is None else int(eos_id)
+        fn = self._decoding_function("greedy")
+        out, count, state = fn(logits, state, ops.convert_to_tensor(steps, "int32"),
+                               ops.convert_to_tensor(eos_id, "int32"))  # fmt: skip
         state = {**state, "cache": list(state["cache"])}
         count = int(ops.convert_to_numpy(count))
         return np.asarray(ops.convert_to_numpy(out))[:, :count], state

@@ -18,6 +18,8 @@ prefetches. Token id 0 is padding everywhere; encoders must emit ids ``>= 1``.
   anew every epoch; built from ``split_sentences``, ``nsp_pairs`` (pairs from documents),
   ``bert_inputs`` (``[CLS] A [SEP] B [SEP]``, trimmed, padded), ``masked_lm_inputs`` (BERT's
   80/10/10 masking, per token or whole word) and ``wordpiece_words``.
+- ``tagging_dataset``: tokenized sentences + tags → ``({"words", "chars"[, "bigrams"]}, tag
+  ids)`` batches, features from ``TokenFeatures`` (vocabularies: ``tagging_vocabularies``).
 - ``packed_lm_blocks``: GPT's documents packed into one stream, cut into ``(inputs, targets)``
   blocks (a named ``language_model_dataset``).
 """
@@ -37,10 +39,14 @@ from nlpbook.pipelines.pretraining import (
     wordpiece_words,
 )
 from nlpbook.pipelines.seq2seq import translation_dataset
+from nlpbook.pipelines.tagging import TokenFeatures, tagging_dataset, tagging_vocabularies
 from nlpbook.pipelines.throughput import measure_throughput
 from nlpbook.pipelines.word2vec import keep_probabilities, noise_distribution, word2vec_dataset
 
 __all__ = [
+    "TokenFeatures",
+    "tagging_dataset",
+    "tagging_vocabularies",
     "bert_inputs",
     "bert_pretraining_dataset",
     "cooccurrence_matrix",
