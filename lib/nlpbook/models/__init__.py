@@ -22,7 +22,8 @@
                        checkpoints (MiniLM); ``mean_pool`` makes sentence embeddings
 ``GPTConfig``, ``GPT``  a GPT-2-style decoder-only LM (models.gpt)
 ``Tagger``, ``TextTagger``  BiLSTM taggers (softmax or CRF, character features) and the
-                     raw-text wrapper that saves as one file (models.tagger)
+                     raw-text wrapper that saves as one file (models.tagger); the classic
+                     peers (most-frequent tag, HMM, sklearn-crfsuite) in models.classic_taggers
 ``LlamaConfig``, ``Llama``, ``load_smollm2``
                        the Llama decoder; SmolLM2-135M-Instruct from its GGUF file (models.llama)
 """
