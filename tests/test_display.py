@@ -32,3 +32,29 @@ def test_docstring_example():
     import nlpbook.display
 
     assert doctest.testmod(nlpbook.display).failed == 0
+
+
+def test_chinese_renders_without_missing_glyphs(tmp_path):
+    """With use_cjk_font, Matplotlib finds a glyph for every Chinese character (no boxes)."""
+    import warnings
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from nlpbook.display import draw_tagged, use_cjk_font
+
+    assert use_cjk_font() == "Noto Sans CJK SC"
+    fig, axes = plt.subplots(2, 1)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        draw_tagged(axes[0], list("李先生在北京工作"), ["B-PER", "I-PER", "I-PER", "O",
+                                                   "B-LOC", "I-LOC", "O", "O"], title="中文")  # fmt: skip
+        draw_tagged(axes[1], ["Paris", "!"], ["B-LOC", "O"])
+        fig.savefig(tmp_path / "tagged.png")
+    plt.close(fig)
+    missing = [str(w.message) for w in caught if "missing from font" in str(w.message)]
+    assert missing == []
+    labels = [t.get_text() for t in axes[0].texts]
+    assert labels.count("PER") == 1 and labels.count("LOC") == 1
