@@ -247,8 +247,15 @@ class Tagger(keras.Model):
         if "decode" not in functions:
             jit = keras.backend.backend() in ("tensorflow", "jax")
             functions["decode"] = compile_function(self, self._decode_tensors, jit)
-        inputs = {k: ops.convert_to_tensor(v, "int32") for k, v in inputs.items()}
-        return np.asarray(ops.convert_to_numpy(functions["decode"](inputs)))
+        # pad the time axis to a multiple of 32 (padding changes no tag): XLA compiles one
+        # program per shape, and a test set's batches would otherwise each bring a new one
+        arrays = {k: np.asarray(v, "int32") for k, v in inputs.items()}
+        width = arrays["words"].shape[1]
+        wide = -(-max(width, 1) // 32) * 32
+        padded = {k: np.pad(v, [(0, 0), (0, wide - width)] + [(0, 0)] * (v.ndim - 2))
+                  for k, v in arrays.items()}  # fmt: skip
+        tags = functions["decode"]({k: ops.convert_to_tensor(v) for k, v in padded.items()})
+        return np.asarray(ops.convert_to_numpy(tags))[:, :width]
 
     def tag(self, inputs) -> list[np.ndarray]:
         """Tag ids per sentence of a batch dict, or of every batch of a ``tf.data`` dataset of
