@@ -29,6 +29,7 @@ from keras import layers, ops
 from nlpbook._checks import check_bool, check_int, check_rate
 from nlpbook.layers import CRF
 from nlpbook.models._decoding import compile_function
+from nlpbook.models.classifiers import _load_embeddings
 
 CHAR_ENCODERS = ("lstm", "cnn")
 
@@ -283,13 +284,7 @@ class Tagger(keras.Model):
 def set_word_vectors(tagger: Tagger, matrix) -> None:
     """Load pretrained word vectors ``(vocab_size, word_dim)`` into the word embedding (they
     are fine-tuned with the rest, as Lample et al. do)."""
-    matrix = np.asarray(matrix, dtype="float32")
-    want = (tagger.vocab_size, tagger.word_dim)
-    if matrix.shape != want:
-        raise ValueError(f"word vectors must have shape {want}. Received shape {matrix.shape}")
-    if not tagger.word_embedding.built:
-        tagger.word_embedding.build((None, None))
-    tagger.word_embedding.embeddings.assign(matrix)
+    _load_embeddings(tagger.word_embedding, matrix, tagger.vocab_size, tagger.word_dim)
 
 
 def tag_names(ids: Sequence[np.ndarray], vocabulary: Sequence[str]) -> list[list[str]]:
