@@ -282,7 +282,7 @@ def features_for(data, train, evaluate, bigrams=False, glove=False):
 
 
 def train_tagger(data, train, evaluate, *, crf, chars=True, bigrams=False, glove=False,
-                 word_dim=50):  # fmt: skip
+                 word_dim=50, variant=""):  # fmt: skip
     features, tags = features_for(data, train, evaluate, bigrams=bigrams, glove=glove)
     sizes = features.sizes
     keras.utils.set_random_seed(0)
@@ -297,7 +297,7 @@ def train_tagger(data, train, evaluate, *, crf, chars=True, bigrams=False, glove
         set_word_vectors(tagger, matrix)
     tagger.compile(optimizer=keras.optimizers.Adam(2e-3, clipnorm=5.0))
     ds = tagging_dataset(train, features, tags, batch_size=BATCH, shuffle=True, seed=0)
-    kind = "crf" if crf else "softmax"
+    kind = ("crf" if crf else "softmax") + variant
     done = resume.fit(tagger, ds, key=f"08_sequence_labelling/{data}/{kind}",
                       fingerprint={"train": len(train), "tags": tags}, epochs=EPOCHS[data],
                       verbose=0)  # fmt: skip
@@ -413,6 +413,11 @@ neural[("msra", "crf")] = run
 scores[("msra", "char BiLSTM-CRF + bigrams")] = score("msra", run["predicted"])
 rec.metric("msra_crf_f1", scores[("msra", "char BiLSTM-CRF + bigrams")])
 rec.metric("msra_crf_seconds", run["seconds"])
+if not QUICK:  # do the bigrams help? The same tagger on characters alone
+    alone = train_tagger("msra", msra_train, msra_test, crf=True, chars=False, word_dim=100,
+                         variant="-no-bigrams")  # fmt: skip
+    scores[("msra", "char BiLSTM-CRF, no bigrams")] = score("msra", alone["predicted"])
+    rec.metric("msra_crf_no_bigrams_f1", scores[("msra", "char BiLSTM-CRF, no bigrams")])
 if EPOCHS["pd"]:  # full mode (17,535 sentences, 44 tags: minutes per epoch on a CPU)
     pd_run = train_tagger("pd", pd_data["train"], pd_data["test"], crf=True, word_dim=100)
     neural[("pd", "crf")] = pd_run
