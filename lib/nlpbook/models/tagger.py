@@ -354,15 +354,10 @@ class TextTagger(keras.Model):
         """``(batch,)`` strings → ``(batch, time)`` tokens, ``""`` at padding."""
         import tensorflow as tf
 
-        from nlpbook.text import UnicodeScriptTokenizer, as_text
+        from nlpbook.text import CharTokenizer, UnicodeScriptTokenizer, as_text
 
-        texts = as_text(texts)
-        if self.language == "en":
-            tokens = UnicodeScriptTokenizer().tokenize(texts)
-        else:
-            chars = tf.strings.unicode_split(texts, "UTF-8", errors="replace")
-            keep = tf.logical_not(tf.strings.regex_full_match(chars.flat_values, r"\s"))
-            tokens = tf.ragged.boolean_mask(chars, chars.with_flat_values(keep))
+        tokenizer = UnicodeScriptTokenizer() if self.language == "en" else CharTokenizer()
+        tokens = tokenizer.tokenize(as_text(texts))  # Chinese: characters, whitespace dropped
         width = tf.maximum(tokens.bounding_shape()[1], 1)  # at least one (padding) column
         return tokens.to_tensor(default_value="", shape=tf.stack([tokens.nrows(), width]))
 
