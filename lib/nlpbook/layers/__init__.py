@@ -17,6 +17,10 @@
 ``update_cache``, ``cache_attention_mask``
                    a preallocated key/value cache for incremental decoding (chapter 12)
 ``CRF``            a linear-chain conditional random field: forward algorithm, Viterbi (chapter 8)
+``LoRA``, ``LoRAAdapter``, ``enable_lora``, ``merge_lora``, ``lora_parameter_counts``
+                   low-rank adaptation of frozen projections (chapter 13): a wrapper for
+                   Keras' ``Dense``/``EinsumDense``, and adapters inside the attention and
+                   feed-forward layers above
 
 The cells compute one time step; run them over a sequence with ``keras.layers.RNN(cell)``
 (which brings masking, ``return_sequences``, ``return_state``, ``initial_state``,
@@ -42,6 +46,7 @@ from nlpbook.layers.attention import (
 from nlpbook.layers.crf import CRF
 from nlpbook.layers.feedforward import GatedFeedForward
 from nlpbook.layers.gru_cell import GRUCell
+from nlpbook.layers.lora import LoRA, LoRAAdapter, enable_lora, lora_parameter_counts, merge_lora
 from nlpbook.layers.lstm_cell import LSTMCell
 from nlpbook.layers.normalization import RMSNorm
 from nlpbook.layers.positional import (
@@ -60,6 +65,8 @@ __all__ = [
     "GatedFeedForward",
     "GroupedQueryAttention",
     "LSTMCell",
+    "LoRA",
+    "LoRAAdapter",
     "MultiHeadAttention",
     "PositionEmbedding",
     "RMSNorm",
@@ -71,7 +78,10 @@ __all__ = [
     "cache_attention_mask",
     "causal_mask",
     "combine_masks",
+    "enable_lora",
     "gelu_tanh",
+    "lora_parameter_counts",
+    "merge_lora",
     "scaled_dot_product_attention",
     "sinusoidal_positions",
     "update_cache",

@@ -19,6 +19,7 @@ import keras
 from keras import ops
 
 from nlpbook._checks import check_bool, check_heads, check_int, check_rate
+from nlpbook.layers.lora import LoRAMixin
 from nlpbook.layers.positional import _check_base, apply_rotary
 
 
@@ -127,6 +128,9 @@ def _attend_and_project(layer, q, k, v, mask, training, return_attention_scores,
     result as the layers return it: ``output``, then the weights if asked, then the cache."""
     heads, weights = scaled_dot_product_attention(q, k, v, mask, layer.attention_dropout, training)
     output = ops.einsum("bthv,hvo->bto", heads, ops.cast(layer.output_kernel, heads.dtype))
+    update = layer._lora_update("output", heads, training)
+    if update is not None:
+        output = output + ops.cast(update, output.dtype)
     if layer.output_bias is not None:
         output = output + ops.cast(layer.output_bias, output.dtype)
     result = (output, weights) if return_attention_scores else (output,)
@@ -136,7 +140,7 @@ def _attend_and_project(layer, q, k, v, mask, training, return_attention_scores,
 
 
 @keras.saving.register_keras_serializable(package="nlpbook")
-class MultiHeadAttention(keras.layers.Layer):
+class MultiHeadAttention(LoRAMixin, keras.layers.Layer):
     """Multi-head attention with Keras' weight layout.
 
     Args:
@@ -146,6 +150,9 @@ class MultiHeadAttention(keras.layers.Layer):
         dropout: dropout rate on the attention weights while training.
         use_bias: biases in the four projections.
         output_dim: size of the output (default: the query's last dimension).
+        lora: ``{"rank", "alpha", "dropout", "targets"}`` of LoRA adapters on the kernels
+            ``"query"``, ``"key"``, ``"value"``, ``"output"`` (see :mod:`nlpbook.layers.lora`;
+            set by ``enable_lora``), or None.
 
     Call arguments:
         query: ``(batch, T, d_query)``.
@@ -178,11 +185,15 @@ class MultiHeadAttention(keras.layers.Layer):
         Vaswani et al. (2017), *Attention Is All You Need*, NeurIPS.
     """
 
+    _lora_kernels = {"query": ("query_kernel", 1), "key": ("key_kernel", 1),
+                     "value": ("value_kernel", 1), "output": ("output_kernel", 2)}  # fmt: skip
+
     def __init__(
         self, num_heads, key_dim, value_dim=None, dropout=0.0, use_bias=True, output_dim=None,
-        **kwargs,
+        lora=None, **kwargs,
     ):  # fmt: skip
         super().__init__(**kwargs)
+        self._init_lora(lora)
         self.num_heads = check_int("num_heads", num_heads, 1)
         self.key_dim = check_int("key_dim", key_dim, 1)
         self.value_dim = self.key_dim if value_dim is None else check_int("value_dim", value_dim, 1)
@@ -221,9 +232,13 @@ class MultiHeadAttention(keras.layers.Layer):
             else None
         )
         self.attention_dropout = keras.layers.Dropout(self.dropout, dtype=self.dtype_policy)
+        self._build_lora()
 
-    def _project(self, x, kernel, bias):
-        y = ops.einsum("bsd,dhk->bshk", x, ops.cast(kernel, x.dtype))  # (B, S, H, k)
+    def _project(self, x, name, training=None):
+        y = ops.einsum("bsd,dhk->bshk", x, ops.cast(getattr(self, f"{name}_kernel"), x.dtype))
+        update = self._lora_update(name, x, training)  # (B, S, H, k) like y, or None
+        y = y if update is None else y + ops.cast(update, y.dtype)
+        bias = getattr(self, f"{name}_bias")
         return y if bias is None else y + ops.cast(bias, x.dtype)
 
     def call(
@@ -237,9 +252,9 @@ class MultiHeadAttention(keras.layers.Layer):
                 "query, key and value must be (batch, time, features). Received "
                 f"{query.shape}, {key.shape}, {value.shape}"
             )
-        q = self._project(query, self.query_kernel, self.query_bias)  # (B, T, H, d_k)
-        k = self._project(key, self.key_kernel, self.key_bias)  # (B, S, H, d_k)
-        v = self._project(value, self.value_kernel, self.value_bias)  # (B, S, H, d_v)
+        q = self._project(query, "query", training)  # (B, T, H, d_k)
+        k = self._project(key, "key", training)  # (B, S, H, d_k)
+        v = self._project(value, "value", training)  # (B, S, H, d_v)
         if cache is not None:
             if cache_index is None or use_causal_mask or value_mask is not None:
                 raise ValueError(
@@ -269,11 +284,12 @@ class MultiHeadAttention(keras.layers.Layer):
             "dropout": self.dropout,
             "use_bias": self.use_bias,
             "output_dim": self.output_dim,
+            "lora": self.lora,
         }
 
 
 @keras.saving.register_keras_serializable(package="nlpbook")
-class GroupedQueryAttention(keras.layers.Layer):
+class GroupedQueryAttention(LoRAMixin, keras.layers.Layer):
     r"""Causal self-attention whose query heads share fewer key/value heads, with rotary positions.
 
     Grouped-query attention (Ainslie et al. 2023): ``num_query_heads`` query heads are split
@@ -295,6 +311,8 @@ class GroupedQueryAttention(keras.layers.Layer):
         use_bias: biases in the four projections (Llama: none).
         dropout: dropout rate on the attention weights while training.
         output_dim: size of the output (default ``d_model``).
+        lora: LoRA adapters on ``"query"``, ``"key"``, ``"value"``, ``"output"`` (as in
+            :class:`MultiHeadAttention`), or None.
 
     Call arguments:
         x: ``(batch, T, d_model)``; queries, keys and values all come from it.
@@ -324,11 +342,14 @@ class GroupedQueryAttention(keras.layers.Layer):
         Multi-Head Checkpoints*, EMNLP; Su et al. (2021), *RoFormer*.
     """
 
+    _lora_kernels = MultiHeadAttention._lora_kernels
+
     def __init__(
         self, num_query_heads, num_key_value_heads, head_dim=None, rope_base=None,
-        use_bias=False, dropout=0.0, output_dim=None, **kwargs,
+        use_bias=False, dropout=0.0, output_dim=None, lora=None, **kwargs,
     ):  # fmt: skip
         super().__init__(**kwargs)
+        self._init_lora(lora)
         self.num_query_heads = check_int("num_query_heads", num_query_heads, 1)
         self.num_key_value_heads = check_int("num_key_value_heads", num_key_value_heads, 1)
         if self.num_query_heads % self.num_key_value_heads:
@@ -373,10 +394,9 @@ class GroupedQueryAttention(keras.layers.Layer):
         else:
             self.query_bias = self.key_bias = self.value_bias = self.output_bias = None
         self.attention_dropout = keras.layers.Dropout(self.dropout, dtype=self.dtype_policy)
+        self._build_lora()
 
-    def _project(self, x, kernel, bias):
-        y = ops.einsum("bsd,dhk->bshk", x, ops.cast(kernel, x.dtype))
-        return y if bias is None else y + ops.cast(bias, x.dtype)
+    _project = MultiHeadAttention._project
 
     def call(
         self, x, padding_mask=None, attention_mask=None, use_causal_mask=False, positions=None,
@@ -384,9 +404,9 @@ class GroupedQueryAttention(keras.layers.Layer):
     ):  # fmt: skip
         if len(x.shape) != 3:
             raise ValueError(f"x must be (batch, time, d_model). Received shape {x.shape}")
-        q = self._project(x, self.query_kernel, self.query_bias)  # (B, T, h_q, d)
-        k = self._project(x, self.key_kernel, self.key_bias)  # (B, T, h_kv, d)
-        v = self._project(x, self.value_kernel, self.value_bias)
+        q = self._project(x, "query", training)  # (B, T, h_q, d)
+        k = self._project(x, "key", training)  # (B, T, h_kv, d)
+        v = self._project(x, "value", training)
         if self.rope_base is not None:
             q = apply_rotary(q, positions, self.rope_base)
             k = apply_rotary(k, positions, self.rope_base)
@@ -420,4 +440,5 @@ class GroupedQueryAttention(keras.layers.Layer):
             "use_bias": self.use_bias,
             "dropout": self.dropout,
             "output_dim": self.output_dim,
+            "lora": self.lora,
         }

@@ -17,10 +17,11 @@ from keras import ops
 
 from nlpbook._checks import check_bool, check_int
 from nlpbook.layers._cell import get_activation
+from nlpbook.layers.lora import LoRAMixin
 
 
 @keras.saving.register_keras_serializable(package="nlpbook")
-class GatedFeedForward(keras.layers.Layer):
+class GatedFeedForward(LoRAMixin, keras.layers.Layer):
     """``(act(x W_gate) * (x W_up)) W_down``, applied at every position.
 
     Args:
@@ -28,9 +29,12 @@ class GatedFeedForward(keras.layers.Layer):
         activation: of the gate (``"silu"``: SwiGLU; ``"gelu"``: GeGLU).
         use_bias: biases in the three projections (Llama: none).
         output_dim: output width (default: the input's).
+        lora: LoRA adapters on the kernels ``"gate"``, ``"up"``, ``"down"`` (see
+            :mod:`nlpbook.layers.lora`), or None.
 
     Call arguments:
         x: ``(…, d)``.
+        training: whether LoRA's dropout is active.
 
     Returns:
         ``(…, output_dim)``.
@@ -46,9 +50,13 @@ class GatedFeedForward(keras.layers.Layer):
         (2023), *LLaMA*.
     """
 
+    _lora_kernels = {"gate": ("gate_kernel", 1), "up": ("up_kernel", 1),
+                     "down": ("down_kernel", 1)}  # fmt: skip
+
     def __init__(self, intermediate_size, activation="silu", use_bias=False, output_dim=None,
-                 **kwargs):  # fmt: skip
+                 lora=None, **kwargs):  # fmt: skip
         super().__init__(**kwargs)
+        self._init_lora(lora)
         self.intermediate_size = check_int("intermediate_size", intermediate_size, 1)
         self.activation = get_activation("activation", activation)
         self.use_bias = check_bool("use_bias", use_bias)
@@ -70,15 +78,18 @@ class GatedFeedForward(keras.layers.Layer):
             self.gate_bias = self.add_weight(shape=(f,), initializer="zeros", name="gate_bias")
             self.up_bias = self.add_weight(shape=(f,), initializer="zeros", name="up_bias")
             self.down_bias = self.add_weight(shape=(out,), initializer="zeros", name="down_bias")
+        self._build_lora()
 
-    def _dense(self, x, kernel, bias_name):
-        y = ops.matmul(x, ops.cast(kernel, x.dtype))
-        return y + ops.cast(getattr(self, bias_name), x.dtype) if self.use_bias else y
+    def _dense(self, x, name, training):
+        y = ops.matmul(x, ops.cast(getattr(self, f"{name}_kernel"), x.dtype))
+        update = self._lora_update(name, x, training)
+        y = y if update is None else y + ops.cast(update, y.dtype)
+        return y + ops.cast(getattr(self, f"{name}_bias"), x.dtype) if self.use_bias else y
 
-    def call(self, x):
-        gate = self.activation(self._dense(x, self.gate_kernel, "gate_bias"))
-        hidden = gate * self._dense(x, self.up_kernel, "up_bias")
-        return self._dense(hidden, self.down_kernel, "down_bias")
+    def call(self, x, training=None):
+        gate = self.activation(self._dense(x, "gate", training))
+        hidden = gate * self._dense(x, "up", training)
+        return self._dense(hidden, "down", training)
 
     def compute_output_shape(self, input_shape):
         return (*input_shape[:-1], self.output_dim or input_shape[-1])
@@ -90,4 +101,5 @@ class GatedFeedForward(keras.layers.Layer):
             "activation": keras.activations.serialize(self.activation),
             "use_bias": self.use_bias,
             "output_dim": self.output_dim,
+            "lora": self.lora,
         }
