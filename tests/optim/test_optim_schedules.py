@@ -147,3 +147,51 @@ def test_docstring_example():
     result = doctest.testmod(schedules, extraglobs={"keras": keras})
     assert result.attempted > 0
     assert result.failed == 0
+
+
+def _linear_formula(case, step):
+    c = CASES[case]
+    if step < c["warmup"]:
+        return c["peak"] * step / c["warmup"]
+    progress = min((step - c["warmup"]) / c["decay"], 1.0)
+    return c["peak"] + (c["final"] - c["peak"]) * progress
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_warmup_linear_equals_keras_polynomial_decay_after_the_warmup(case):
+    c = CASES[case]
+    ours = optim.WarmupLinear(c["peak"], c["warmup"], c["decay"], final_learning_rate=c["final"])
+    theirs = keras.optimizers.schedules.PolynomialDecay(
+        c["peak"], c["decay"], end_learning_rate=c["final"], power=1.0
+    )
+    steps = range(c["warmup"] + c["decay"] + 6)
+    rates = _rates(ours, steps)
+    expected = np.array([_linear_formula(case, s) for s in steps])
+    np.testing.assert_allclose(rates, expected, rtol=1e-6, atol=1e-9)
+    after = range(c["warmup"], c["warmup"] + c["decay"] + 6)
+    np.testing.assert_allclose(
+        rates[c["warmup"] :], _rates(theirs, [s - c["warmup"] for s in after]), rtol=1e-6
+    )
+    assert rates[c["warmup"]] == pytest.approx(c["peak"], rel=1e-6)
+
+
+@pytest.mark.parametrize(("kwargs", "received"), BAD, ids=[b[1] for b in BAD])
+def test_warmup_linear_bad_arguments_are_named(kwargs, received):
+    arguments = {"peak_learning_rate": 0.1, "warmup_steps": 2, "decay_steps": 10, **kwargs}
+    with pytest.raises(ValueError, match=f"Received: {received}"):
+        optim.WarmupLinear(**arguments)
+
+
+def test_warmup_linear_saves_with_the_model(tmp_path):
+    schedule = optim.WarmupLinear(1e-2, 3, 10, final_learning_rate=1e-3, name="lin")
+    again = keras.optimizers.schedules.deserialize(keras.optimizers.schedules.serialize(schedule))
+    assert type(again) is optim.WarmupLinear and again.get_config() == schedule.get_config()
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(1)])
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate=schedule), loss="mse")
+    for _ in range(5):
+        model.train_on_batch(np.ones((4, 3), "float32"), np.zeros((4, 1), "float32"))
+    model.save(tmp_path / "m.keras")
+    loaded = keras.models.load_model(tmp_path / "m.keras", safe_mode=True)
+    assert float(keras.ops.convert_to_numpy(loaded.optimizer.learning_rate)) == pytest.approx(
+        1e-2 + (1e-3 - 1e-2) * 2 / 10, rel=1e-6
+    )

@@ -13,7 +13,7 @@ Example:
 from nlpbook.optim.adagrad import Adagrad
 from nlpbook.optim.adam import Adam
 from nlpbook.optim.rmsprop import RMSprop
-from nlpbook.optim.schedules import WarmupCosine
+from nlpbook.optim.schedules import WarmupCosine, WarmupLinear
 from nlpbook.optim.sgd import SGD
 from nlpbook.optim.surfaces import QuadraticBowl, Rosenbrock, Surface, trajectory
 
@@ -23,6 +23,7 @@ __all__ = [
     "RMSprop",
     "Adam",
     "WarmupCosine",
+    "WarmupLinear",
     "Surface",
     "Rosenbrock",
     "QuadraticBowl",

@@ -1,4 +1,4 @@
-"""Learning-rate schedules: linear warm-up followed by cosine decay."""
+"""Learning-rate schedules: linear warm-up followed by cosine or linear decay."""
 
 from __future__ import annotations
 
@@ -91,6 +91,67 @@ class WarmupCosine(keras.optimizers.schedules.LearningRateSchedule):
         progress = ops.clip((step - self.warmup_steps) / self.decay_steps, 0.0, 1.0)
         decayed = final + (peak - final) * 0.5 * (1.0 + ops.cos(math.pi * progress))
         return ops.where(step < self.warmup_steps, warmup, decayed)
+
+    def get_config(self):
+        return {
+            "peak_learning_rate": self.peak_learning_rate,
+            "warmup_steps": self.warmup_steps,
+            "decay_steps": self.decay_steps,
+            "final_learning_rate": self.final_learning_rate,
+            "name": self.name,
+        }
+
+
+@keras.saving.register_keras_serializable(package="nlpbook")
+class WarmupLinear(keras.optimizers.schedules.LearningRateSchedule):
+    r"""Linear warm-up from 0 to a peak, then linear decay to a final rate, then constant.
+
+    With ``W = warmup_steps``, ``D = decay_steps``, peak ``p`` and final rate ``f``::
+
+        s < W:           p * s / W
+        W <= s < W + D:  p + (f - p) * (s - W) / D
+        s >= W + D:      f
+
+    BERT's fine-tuning schedule (Devlin et al. 2019; Hugging Face's
+    ``get_linear_schedule_with_warmup`` with ``f = 0``). After the warm-up it is Keras'
+    ``PolynomialDecay(p, D, end_learning_rate=f, power=1)`` shifted by ``W`` steps; the tests
+    check both.
+
+    Args:
+        peak_learning_rate: the rate at the end of the warm-up, > 0.
+        warmup_steps: number of warm-up steps, an int >= 0.
+        decay_steps: number of steps of the linear decay, an int >= 1.
+        final_learning_rate: the rate after the decay, in ``[0, peak_learning_rate]``.
+        name: an optional name for the schedule.
+
+    Example:
+        >>> schedule = WarmupLinear(1e-3, warmup_steps=10, decay_steps=90)
+        >>> [round(float(schedule(s)), 6) for s in (0, 5, 10, 55, 100, 200)]
+        [0.0, 0.0005, 0.001, 0.0005, 0.0, 0.0]
+    """
+
+    def __init__(
+        self, peak_learning_rate, warmup_steps, decay_steps, final_learning_rate=0.0, name=None
+    ):
+        super().__init__()
+        self.peak_learning_rate = _checks.positive("peak_learning_rate", peak_learning_rate)
+        self.warmup_steps = _steps("warmup_steps", warmup_steps, 0)
+        self.decay_steps = _steps("decay_steps", decay_steps, 1)
+        self.final_learning_rate = _checks.non_negative("final_learning_rate", final_learning_rate)
+        if self.final_learning_rate > self.peak_learning_rate:
+            raise ValueError(
+                "final_learning_rate must not exceed peak_learning_rate. Received: "
+                f"final_learning_rate={final_learning_rate!r}, "
+                f"peak_learning_rate={peak_learning_rate!r}"
+            )
+        self.name = name
+
+    def __call__(self, step):
+        step = ops.cast(step, "float32")
+        peak, final = self.peak_learning_rate, self.final_learning_rate
+        warmup = peak * step / max(self.warmup_steps, 1)
+        progress = ops.clip((step - self.warmup_steps) / self.decay_steps, 0.0, 1.0)
+        return ops.where(step < self.warmup_steps, warmup, peak + (final - peak) * progress)
 
     def get_config(self):
         return {
