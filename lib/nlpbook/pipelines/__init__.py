@@ -20,6 +20,8 @@ prefetches. Token id 0 is padding everywhere; encoders must emit ids ``>= 1``.
   80/10/10 masking, per token or whole word) and ``wordpiece_words``.
 - ``tagging_dataset``: tokenized sentences + tags → ``({"words", "chars"[, "bigrams"]}, tag
   ids)`` batches, features from ``TokenFeatures`` (vocabularies: ``tagging_vocabularies``).
+- ``chat_example`` / ``instruction_dataset``: (prompt, response) pairs in a chat template →
+  next-token ``(inputs, targets, weights)`` batches whose weights count the responses only.
 - ``packed_lm_blocks``: GPT's documents packed into one stream, cut into ``(inputs, targets)``
   blocks (a named ``language_model_dataset``).
 """
@@ -27,6 +29,7 @@ prefetches. Token id 0 is padding everywhere; encoders must emit ids ``>= 1``.
 from nlpbook.pipelines.bucketing import padded_batches, padding_fraction, quantile_boundaries
 from nlpbook.pipelines.classification import text_classification_dataset
 from nlpbook.pipelines.cooccurrence import cooccurrence_matrix, glove_dataset
+from nlpbook.pipelines.instructions import chat_example, instruction_dataset
 from nlpbook.pipelines.language_model import language_model_dataset, token_stream
 from nlpbook.pipelines.pretraining import (
     bert_inputs,
@@ -49,8 +52,10 @@ __all__ = [
     "tagging_vocabularies",
     "bert_inputs",
     "bert_pretraining_dataset",
+    "chat_example",
     "cooccurrence_matrix",
     "glove_dataset",
+    "instruction_dataset",
     "keep_probabilities",
     "language_model_dataset",
     "masked_lm_dataset",
