@@ -123,3 +123,34 @@ def test_full_float32_matmuls_turns_tf32_off_on_the_backend():
         import torch
 
         assert torch.get_float32_matmul_precision() == "highest"
+
+
+def test_peak_memory_sees_an_allocation_inside_the_block_only():
+    import gc
+
+    import numpy as np
+
+    outside = np.ones((32, 1024, 1024), np.float32)  # 128 MiB before the block: not counted
+    with runtime.PeakMemory(interval=0.005) as peak:
+        inside = np.ones((64, 1024, 1024), np.float32)  # 256 MiB, touched
+        inside += 1
+        del inside
+        gc.collect()
+    assert 200 < peak.host_mib < 256 + 128  # the block's 256 MiB, not the 128 before it
+    assert peak.seconds > 0
+    assert (peak.device_mib is None) == (not runtime.has_gpu())
+    del outside
+
+
+def test_peak_memory_docstring():
+    import doctest
+
+    import numpy as np
+
+    finder = doctest.DocTestFinder()
+    runner = doctest.DocTestRunner()
+    for test in finder.find(
+        runtime.PeakMemory, "PeakMemory", globs={"np": np, "PeakMemory": runtime.PeakMemory}
+    ):
+        runner.run(test)
+    assert runner.tries > 0 and runner.failures == 0

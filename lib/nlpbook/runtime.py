@@ -244,3 +244,92 @@ def setup(seed: int = 0, mixed_precision: str | bool = "auto", deterministic: bo
     set_mixed_precision(mixed_precision)
     limit_training(smoke_mode())
     return describe()
+
+
+class PeakMemory:
+    """The peak memory a block of code adds to the process: host RSS and, where there is one,
+    the accelerator's allocator.
+
+    Host memory is sampled from a background thread (``psutil``, every ``interval`` seconds),
+    so a spike shorter than the interval can be missed; the peak is reported relative to the
+    RSS on entry, in MiB. On a GPU, the backend's own peak counter is read where it can be
+    reset (TensorFlow, PyTorch); JAX's cannot be reset, so its peak is the process's peak.
+
+    Example:
+        >>> with PeakMemory() as peak:
+        ...     block = np.ones((64, 1024, 1024), np.float32)  # 256 MiB
+        >>> peak.host_mib > 200
+        True
+
+    Attributes (after the block):
+        host_mib: peak RSS above the RSS on entry.
+        device_mib: the accelerator's peak allocation in MiB, or ``None`` without one.
+        seconds: wall time of the block.
+    """
+
+    def __init__(self, interval: float = 0.02):
+        self.interval = float(interval)
+        self.host_mib = self.device_mib = self.seconds = None
+
+    def __enter__(self):
+        import threading
+        import time
+
+        import psutil
+
+        self._process = psutil.Process()
+        self._start_rss = self._peak_rss = self._process.memory_info().rss
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+        self._reset_device()
+        self._t0 = time.perf_counter()
+        self._thread.start()
+        return self
+
+    def _sample(self):
+        while not self._stop.is_set():
+            self._peak_rss = max(self._peak_rss, self._process.memory_info().rss)
+            self._stop.wait(self.interval)
+
+    def _reset_device(self):
+        if not has_gpu():
+            return
+        name = backend()
+        if name == "tensorflow":
+            import tensorflow as tf
+
+            tf.config.experimental.reset_memory_stats("GPU:0")
+        elif name == "torch":
+            import torch
+
+            torch.cuda.reset_peak_memory_stats()
+
+    def _device_peak(self):
+        if not has_gpu():
+            return None
+        name = backend()
+        if name == "tensorflow":
+            import tensorflow as tf
+
+            return tf.config.experimental.get_memory_info("GPU:0")["peak"] / 2**20
+        if name == "torch":
+            import torch
+
+            return torch.cuda.max_memory_allocated() / 2**20
+        if name == "jax":
+            import jax
+
+            stats = jax.devices()[0].memory_stats() or {}
+            return stats.get("peak_bytes_in_use", 0) / 2**20
+        return None
+
+    def __exit__(self, *exc):
+        import time
+
+        self.seconds = time.perf_counter() - self._t0
+        self._stop.set()
+        self._thread.join()
+        self._peak_rss = max(self._peak_rss, self._process.memory_info().rss)
+        self.host_mib = (self._peak_rss - self._start_rss) / 2**20
+        self.device_mib = self._device_peak()
+        return False
