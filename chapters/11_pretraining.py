@@ -105,6 +105,7 @@ if QUICK:
     BERT_STEPS, BERT_EPOCHS, BERT_BATCH, BERT_LR, BERT_WARMUP = 100, 3, 64, 2e-3, 0.3
     MLM_ONLY_EPOCHS = 1  # quick mode only exercises this path
     MR_TRAIN, MR_EPOCHS, MR_LR, MR_LENGTH = 3_000, 2, 1e-3, 48
+    LABEL_BUDGETS, SUBSET_DRAWS, SUBSET_STEPS = [300], [0], 20
     CHAR = dict(num_layers=2, hidden_size=64, num_heads=4, intermediate_size=256, max_length=64)
     CHAR_STEPS, CHAR_EPOCHS, CHAR_BATCH, CHAR_LR = 100, 3, 32, 3e-3
     PTB_VOCAB, PTB_STEPS, PTB_EPOCHS = 2_000, 100, 2
@@ -119,6 +120,7 @@ else:
     BERT_STEPS, BERT_EPOCHS, BERT_BATCH, BERT_LR, BERT_WARMUP = 500, 8, 32, 5e-4, 0.05
     MLM_ONLY_EPOCHS = BERT_EPOCHS
     MR_TRAIN, MR_EPOCHS, MR_LR, MR_LENGTH = None, 4, 1e-4, 64
+    LABEL_BUDGETS, SUBSET_DRAWS, SUBSET_STEPS = [500, 1_000, 2_000], [0, 1], 200
     CHAR = dict(num_layers=4, hidden_size=256, num_heads=4, intermediate_size=1024, max_length=128)
     CHAR_STEPS, CHAR_EPOCHS, CHAR_BATCH, CHAR_LR = 250, 24, 32, 1e-3
     PTB_VOCAB, PTB_STEPS, PTB_EPOCHS = 8_000, 250, 12
@@ -274,7 +276,9 @@ real = keras.ops.convert_to_numpy(inputs["padding_mask"]).astype(bool)
 
 
 def gap(a, b):
-    return float(np.max(np.abs(keras.ops.convert_to_numpy(a)[real] - keras.ops.convert_to_numpy(b)[real])))
+    return float(
+        np.max(np.abs(keras.ops.convert_to_numpy(a)[real] - keras.ops.convert_to_numpy(b)[real]))
+    )
 
 
 hub_gap_tanh = gap(tanh_twin(inputs)["sequence_output"], theirs["sequence_output"])
@@ -478,20 +482,31 @@ def mr_dataset(texts, labels, shuffle):
 mr_train = mr_dataset(mr_texts, mr_labels, shuffle=True)
 mr_test = mr_dataset(mr["test"]["text"], mr["test"]["label"], shuffle=False)
 mr_steps = sum(1 for _ in mr_train)
-finetuned = {}
-for init in ("random", "mlm_nsp", "mlm_only"):
+
+
+def fine_tune(init, train_ds, steps_per_epoch, epochs, key, fingerprint, validation_data=None):
+    """A fresh BertClassifier from ``init`` ("random" or a pretrained encoder of section 4),
+    AdamW with warm-up and cosine decay, trained through ``resume``."""
     keras.utils.set_random_seed(0)
     clf = BertClassifier(bert_config, num_classes=2)
     clf(next(iter(mr_test))[0])  # build
     if init != "random":
         clf.encoder.set_weights(pretrained[init].encoder.get_weights())
     clf.compile(
-        optimizer=keras.optimizers.AdamW(schedule(MR_LR, mr_steps * MR_EPOCHS), weight_decay=0.01),
+        optimizer=keras.optimizers.AdamW(
+            schedule(MR_LR, steps_per_epoch * epochs), weight_decay=0.01
+        ),  # fmt: skip
         loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
         metrics=["accuracy"],
     )
-    done = fit(clf, mr_train, f"mr_{init}", {"config": bert_config.to_dict(), "init": init,
-               "train": len(mr_texts)}, MR_EPOCHS, None, validation_data=mr_test)  # fmt: skip
+    fingerprint = {"config": bert_config.to_dict(), "init": init, **fingerprint}
+    return clf, fit(clf, train_ds, key, fingerprint, epochs, None, validation_data=validation_data)
+
+
+finetuned = {}
+for init in ("random", "mlm_nsp", "mlm_only"):
+    _, done = fine_tune(init, mr_train, mr_steps, MR_EPOCHS, f"mr_{init}",
+                        {"train": len(mr_texts)}, validation_data=mr_test)  # fmt: skip
     finetuned[init] = done.history
     print(f"MR from {init:9s}: test accuracy by epoch {np.round(done.history['val_accuracy'], 3)}")
     rec.metric(f"mr_{init}_accuracy", done.history["val_accuracy"][-1])
@@ -503,6 +518,41 @@ for init, label in (("random", "random init"), ("mlm_nsp", "pretrained: MLM + NS
     curve = finetuned[init]["val_accuracy"]
     ax.plot(range(1, len(curve) + 1), curve, "o-", label=label)
 ax.set_xlabel("fine-tuning epoch")
+ax.set_ylabel("MR test accuracy (fold 0)")
+ax.legend(fontsize=8)
+plt.show()
+
+# %% [markdown]
+# Pretraining is meant to replace labelled data, so its effect should grow as the labels
+# shrink. The same comparison with a few hundred to a few thousand labelled sentences
+# (random subsets of fold 0's training part, two draws each in full mode), every run with
+# the same number of optimizer steps, so that a small set is seen for more epochs; test
+# accuracy after the last step.
+
+# %%
+few_rows, few = [], {}
+for n in LABEL_BUDGETS:
+    for draw in SUBSET_DRAWS:
+        pick = np.random.default_rng(draw).choice(len(mr_texts), n, replace=False)
+        subset = mr_dataset([mr_texts[i] for i in pick], mr_labels[pick], shuffle=True)
+        per_epoch = -(-n // 32)
+        for init in ("random", "mlm_nsp"):
+            clf, _ = fine_tune(init, subset, per_epoch, -(-SUBSET_STEPS // per_epoch),
+                               f"mr_few_{init}_{n}_{draw}",
+                               {"labels": n, "draw": draw, "steps": SUBSET_STEPS, "lr": MR_LR})  # fmt: skip
+            accuracy = clf.evaluate(mr_test, verbose=0, return_dict=True)["accuracy"]
+            few.setdefault((init, n), []).append(accuracy)
+            few_rows.append([n, draw, init, accuracy])
+show_table(["labelled sentences", "draw", "init", "MR test accuracy"], few_rows, digits=3)
+rec.metric("mr_few_labels", [{"labels": r[0], "draw": r[1], "init": r[2], "accuracy": r[3]}
+                             for r in few_rows])  # fmt: skip
+
+fig, ax = plt.subplots(figsize=(5, 3.2))
+for init, label in (("random", "random init"), ("mlm_nsp", "pretrained: MLM + NSP")):
+    mean = [np.mean(few[init, n]) for n in LABEL_BUDGETS] + [finetuned[init]["val_accuracy"][-1]]
+    ax.plot([*LABEL_BUDGETS, len(mr_texts)], mean, "o-", label=label)
+ax.set_xscale("log")
+ax.set_xlabel("labelled training sentences (log scale)")
 ax.set_ylabel("MR test accuracy (fold 0)")
 ax.legend(fontsize=8)
 plt.show()
@@ -590,8 +640,9 @@ def train_gpt(config, train_ids, val_ids, key, steps, epochs, batch, peak_lr):
     val = language_model_dataset(val_ids, seq_len=config.max_length, batch_size=batch,
                                  shuffle=False).take(EVAL_BATCHES)  # fmt: skip
     model.compile(
-        optimizer=keras.optimizers.AdamW(schedule(peak_lr, steps * epochs), weight_decay=0.1,
-                                         beta_2=0.99, clipnorm=1.0),  # fmt: skip
+        optimizer=keras.optimizers.AdamW(
+            schedule(peak_lr, steps * epochs), weight_decay=0.1, beta_2=0.99, clipnorm=1.0
+        ),  # fmt: skip
         loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
     )
     done = fit(model, train, key, {"config": config.to_dict(), "tokens": int(len(train_ids))},
@@ -653,8 +704,7 @@ ptb = datasets.load_ptb()
 ptb_tok = SentencePieceTokenizer.train(ptb["train"], PTB_VOCAB)
 PTB_EOS = ptb_tok.token_to_id("</s>")
 ptb_ids = {
-    s: token_stream(ptb[s], ptb_tok.encode, PTB_EOS).numpy()
-    for s in ("train", "valid", "test")
+    s: token_stream(ptb[s], ptb_tok.encode, PTB_EOS).numpy() for s in ("train", "valid", "test")
 }
 ptb_words = sum(len(line.split()) + 1 for line in ptb["test"])  # words + <eos>
 print(f"vocabulary {ptb_tok.vocab_size:,}; test: {len(ptb_ids['test']):,} subwords for "

@@ -55,6 +55,12 @@ def test_mr_fine_tuning_runs_from_every_start(result):
     assert len(m["mr_random_curve"]) == len(m["mr_mlm_nsp_curve"]) == 2
 
 
+def test_fewer_labels_runs_for_both_starts(result):
+    rows = result["metrics"]["mr_few_labels"]
+    assert {(r["init"], r["labels"]) for r in rows} >= {("random", 300), ("mlm_nsp", 300)}
+    assert all(0.3 < r["accuracy"] < 1.0 for r in rows)
+
+
 def test_nsp_probe_is_recorded(result):
     m = result["metrics"]
     for kind in ("true", "other_review", "swapped"):
