@@ -439,7 +439,8 @@ class BertClassifier(keras.Model):
         config: a :class:`BertConfig` (or its dict); ignored when ``encoder`` is given.
         num_classes: number of labels.
         dropout: on the pooled vector.
-        pooling: ``"cls"`` (BERT) or ``"mean"`` (sentence-transformers).
+        pooling: ``"cls"`` (BERT) or ``"mean"`` (sentence-transformers; the encoder's pooler,
+            which nothing then reads, is frozen).
         encoder: an existing encoder to fine-tune (its config is used).
 
     Call arguments:
@@ -461,6 +462,8 @@ class BertClassifier(keras.Model):
                 raise ValueError("give a BertConfig or an encoder")
             encoder = BertEncoder(config, dtype=self.dtype_policy, name="encoder")
         self.encoder = encoder
+        if pooling == "mean":  # nothing reads the pooled [CLS] vector: keep it out of training
+            encoder.pooler.trainable = False
         self.config = encoder.config
         self.num_classes = int(num_classes)
         self.dropout = float(dropout)
