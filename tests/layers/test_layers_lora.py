@@ -325,3 +325,33 @@ def test_errors():
     assert not any("_lora" in v.path for v in llama.weights)
     with pytest.raises(ValueError, match="no layer that supports LoRA"):
         enable_lora(keras.Sequential([keras.layers.Dense(2)]), 2)
+
+
+def test_cached_generation_sees_adapters_added_and_merged_after_a_first_call():
+    """Compiled decoding functions are rebuilt when the variables change (enable/merge)."""
+    from nlpbook.generation import generate
+
+    keras.utils.set_random_seed(0)
+    rng = np.random.default_rng(12)
+    model = Llama(LlamaConfig.tiny(vocab_size=30))
+    prompt = [[3, 7, 1, 4]]
+
+    def reference(steps=6):  # greedy by full forward passes, no cache, no compiled function
+        tokens = list(prompt[0])
+        for _ in range(steps):
+            tokens.append(int(np.argmax(numpy(model(np.array([tokens], "int32")))[0, -1])))
+        return tokens[len(prompt[0]) :]
+
+    for method in ("greedy", "sample"):
+        options = {} if method == "greedy" else {"temperature": 0.0}
+        assert generate(model, prompt, max_new_tokens=6, method=method, **options)[0] == reference()
+    enable_lora(model, rank=2)
+    for layer in model._flatten_layers():
+        for adapter in getattr(layer, "lora_adapters", dict)().values():
+            randomize(adapter, rng)
+    adapted = reference()
+    for method in ("greedy", "sample"):
+        options = {} if method == "greedy" else {"temperature": 0.0}
+        assert generate(model, prompt, max_new_tokens=6, method=method, **options)[0] == adapted
+    merge_lora(model)
+    assert generate(model, prompt, max_new_tokens=6, method="greedy")[0] == reference()

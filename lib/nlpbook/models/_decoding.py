@@ -103,8 +103,13 @@ class CachedDecoding:
         jit = self.decoding_jit_compile
         if jit is None:
             jit = keras.backend.backend() in ("tensorflow", "jax")
+        # a compiled function holds the variables it was traced with: when they change (LoRA
+        # adapters added or merged away), compile afresh and drop the stale functions
+        structure = tuple(id(v) for v in self.variables)
         functions = self.__dict__.setdefault("_nlpbook_decoding", {})
-        key = (name, bool(jit))
+        if functions and next(iter(functions))[2] != structure:
+            functions.clear()
+        key = (name, bool(jit), structure)
         if key not in functions:
             fn = {"prefill": self._prefill_tensors, "step": self._step_tensors,
                   "greedy": self._greedy_tensors}[name]  # fmt: skip
