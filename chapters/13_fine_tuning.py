@@ -67,11 +67,14 @@ from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import make_pipeline
 
 from nlpbook import datasets, results, resume, runtime
+from nlpbook.datasets.instructions import TASKS, instruction_set, score_answer
 from nlpbook.display import show_table
+from nlpbook.generation import generate
 from nlpbook.layers import enable_lora, lora_parameter_counts, merge_lora
 from nlpbook.models import BertClassifier, BertEncoder, mean_pool
+from nlpbook.models.llama import load_smollm2
 from nlpbook.optim import WarmupLinear
-from nlpbook.pipelines import bert_inputs
+from nlpbook.pipelines import bert_inputs, instruction_dataset
 from nlpbook.text import WordPieceTokenizer
 
 print(runtime.setup(seed=0))
@@ -81,18 +84,23 @@ QUICK = runtime.quick_mode()
 if QUICK:
     MR_FOLDS, MR_TRAIN, EPOCHS = [0], 2_000, 1
     CHN_TRAIN, CHN_TEST = 600, 400
+    IT_TRAIN, IT_HELDOUT, IT_EPOCHS, IT_BATCH, PPL_CHARS = 4, 2, 2, 4, 6_000
 else:
     MR_FOLDS, MR_TRAIN, EPOCHS = list(range(10)), None, 3
     CHN_TRAIN, CHN_TEST = None, None
+    IT_TRAIN, IT_HELDOUT, IT_EPOCHS, IT_BATCH, PPL_CHARS = 200, 40, 2, 8, 60_000
 MAX_LENGTH, CHN_MAX_LENGTH, BATCH = 64, 128, 32
 FULL_LR, LORA_LR, WARMUP = 5e-5, 5e-4, 0.1
 LORA = dict(rank=8, alpha=16, dropout=0.1, targets=("query", "value"))
+IT_LORA, IT_LR, IT_NEW_TOKENS = dict(rank=8, alpha=16, dropout=0.05), 1e-3, 32
 
 rec = results.Recorder("13_fine_tuning")
 rec.info(quick=QUICK, device=runtime.describe(),
          settings=dict(mr_folds=MR_FOLDS, mr_train=MR_TRAIN, epochs=EPOCHS, max_length=MAX_LENGTH,
                        full_lr=FULL_LR, lora_lr=LORA_LR, warmup=WARMUP, lora=LORA,
-                       chn_train=CHN_TRAIN, chn_test=CHN_TEST))  # fmt: skip
+                       chn_train=CHN_TRAIN, chn_test=CHN_TEST, it_train=IT_TRAIN,
+                       it_heldout=IT_HELDOUT, it_epochs=IT_EPOCHS, it_lora=IT_LORA,
+                       it_lr=IT_LR))  # fmt: skip
 
 # %% [markdown]
 # ## 1. The pretrained encoder and its tokenizer
@@ -365,6 +373,109 @@ show_table(["method", "accuracy", "macro-F1", "train s"],
 print(f"majority class: {majority:.3f}")
 rec.metric("chn", chn_rows)
 rec.metric("chn_majority", majority)
+
+# %% [markdown]
+# ## 4. Instruction tuning a chat model with LoRA
+#
+# A chat model is a causal LM fine-tuned on conversations. We tune SmolLM2-135M-Instruct
+# (chapter 12's model, in our `Llama`) further, on five tasks made from the book's own data
+# (`nlpbook.datasets.instructions`): sentiment of an MR sentence and of a Chinese hotel
+# review, Chinese → English translation (Tatoeba), listing the people named in a CoNLL-2003
+# sentence, and answering a SQuAD question with a span of its passage. Each has one
+# checkable answer, and the held-out prompts come from data the training prompts do not
+# (another fold, split or set of Wikipedia articles).
+#
+# Every exchange is rendered by the model's own chat template, and the loss counts only the
+# answer and the `<|im_end|>` that ends it (`pipelines.instruction_dataset`; the weights are
+# tested token by token against the template): the model is taught to answer, and to stop,
+# not to write prompts. LoRA adapters of rank 8 go on all seven projections of every block.
+
+# %%
+llm, chat_tok = load_smollm2()
+instructions = instruction_set(IT_TRAIN, IT_HELDOUT, seed=0)
+END = chat_tok.token_to_id("<|im_end|>")
+print(f"{len(instructions['train'])} training exchanges, {len(instructions['heldout'])} held-out "
+      "prompts; one of them:")  # fmt: skip
+print(chat_tok.apply_chat_template([{"role": "user", "content": instructions["train"][2]["prompt"]},
+                                    {"role": "assistant", "content": instructions["train"][2]["response"]}],
+                                   add_generation_prompt=False))  # fmt: skip
+
+
+def ask(model, examples):
+    """Greedy answers to the prompts, up to IT_NEW_TOKENS tokens or <|im_end|>."""
+    prompts = [chat_tok.encode_ids(chat_tok.apply_chat_template(
+        [{"role": "user", "content": e["prompt"]}])) for e in examples]  # fmt: skip
+    answers = []
+    for i in range(0, len(prompts), 8):
+        answers += generate(model, prompts[i : i + 8], max_new_tokens=IT_NEW_TOKENS,
+                            method="greedy", eos_id=END)  # fmt: skip
+    return [chat_tok.decode_ids(a).strip() for a in answers]
+
+
+def task_scores(examples, answers):
+    by_task = {t: [] for t in TASKS}
+    for e, a in zip(examples, answers, strict=True):
+        by_task[e["task"]].append(score_answer(e["task"], a, e["answers"]))
+    return {t: float(np.mean(v)) for t, v in by_task.items()}
+
+
+general = datasets.load_tinyshakespeare()[-PPL_CHARS:]  # text from none of the tasks
+general_ids = np.asarray(chat_tok.encode_ids(general), "int32")
+general_blocks = general_ids[: len(general_ids) // 128 * 128].reshape(-1, 128)
+
+
+def perplexity(model):
+    nll = 0.0
+    for block in general_blocks:
+        logits = keras.ops.convert_to_numpy(model(block[None, :-1]))[0].astype("float64")
+        logits -= logits.max(-1, keepdims=True)
+        logp = logits - np.log(np.exp(logits).sum(-1, keepdims=True))
+        nll -= logp[np.arange(127), block[1:]].sum()
+    return float(np.exp(nll / (len(general_blocks) * 127)))
+
+
+before_answers = ask(llm, instructions["heldout"])
+before = task_scores(instructions["heldout"], before_answers)
+ppl_before = perplexity(llm)
+
+# %%
+pairs = [(e["prompt"], e["response"]) for e in instructions["train"]]
+it_train, it_stats = instruction_dataset(chat_tok, pairs, max_length=384, batch_size=IT_BATCH)
+print(it_stats)
+enable_lora(llm, **IT_LORA)
+it_counts = lora_parameter_counts(llm)
+print(f"trainable: {it_counts['trainable']:,} of {it_counts['total']:,} "
+      f"({it_counts['trainable'] / it_counts['total']:.2%})")  # fmt: skip
+it_steps = -(-len(pairs) // IT_BATCH) * IT_EPOCHS
+llm.compile(
+    optimizer=keras.optimizers.AdamW(
+        WarmupLinear(IT_LR, int(WARMUP * it_steps), it_steps - int(WARMUP * it_steps))
+    ),  # fmt: skip
+    loss=keras.losses.SparseCategoricalCrossentropy(
+        from_logits=True, reduction="mean_with_sample_weight"
+    ),  # fmt: skip
+)
+with runtime.PeakMemory() as it_peak:
+    it_done = resume.fit(llm, it_train, key="13_fine_tuning/instructions",
+                         fingerprint={"examples": it_stats, "lora": IT_LORA, "lr": IT_LR},
+                         epochs=IT_EPOCHS, verbose=0 if QUICK else 2)  # fmt: skip
+print(f"training loss by epoch {np.round(it_done.history['loss'], 3)} ({it_done.seconds:.0f} s, "
+      f"peak {it_peak.host_mib:.0f} MiB above the start)")  # fmt: skip
+after_answers = ask(llm, instructions["heldout"])
+after = task_scores(instructions["heldout"], after_answers)
+ppl_after = perplexity(llm)
+
+show_table(["task", "score before", "score after"],
+           [[t, before[t], after[t]] for t in TASKS]
+           + [["perplexity on Shakespeare (forgetting)", ppl_before, ppl_after]], digits=3)  # fmt: skip
+for e, b, a in list(zip(instructions["heldout"], before_answers, after_answers, strict=True))[:5]:
+    print(f"[{e['task']}] expected {e['response']!r}\n   before: {b[:70]!r}\n   after:  {a[:70]!r}")
+rec.metric("instructions_before", before)
+rec.metric("instructions_after", after)
+rec.metric("instructions_perplexity", {"before": ppl_before, "after": ppl_after})
+rec.metric("instructions_loss", it_done.history["loss"])
+rec.metric("instructions_trainable", it_counts)
+rec.metric("instructions_seconds", it_done.seconds)
 
 # %% [markdown]
 # ## Results

@@ -58,3 +58,18 @@ def test_chinese_through_an_english_vocabulary(result):
 
 def test_untrained_head_is_at_chance(result):
     assert 0.3 < result["metrics"]["untrained_head_accuracy"] < 0.7
+
+
+def test_instruction_tuning_learns_the_answers(result):
+    m = result["metrics"]
+    loss = m["instructions_loss"]
+    assert loss[-1] < loss[0]  # quick: 2.420 -> 0.896
+    counts = m["instructions_trainable"]
+    assert counts["trainable"] == counts["adapters"] < 0.02 * counts["total"]  # 1.78 %
+    before, after = m["instructions_before"], m["instructions_after"]
+    assert set(before) == set(after) == {"sentiment-en", "sentiment-zh", "translate-zh",
+                                         "people-en", "qa-en"}  # fmt: skip
+    # quick (2 held-out prompts per task): sum of the five scores 0.607 before, 1.652 after
+    assert sum(after.values()) >= sum(before.values())
+    ppl = m["instructions_perplexity"]
+    assert 1 < ppl["before"] < 100 and 1 < ppl["after"] < 2 * ppl["before"]

@@ -48,6 +48,7 @@ def test_weights_cover_exactly_the_response_and_end_of_turn(tokenizer, prompt, r
 
 def test_batches_line_up_and_cover_every_pair_once(tokenizer):
     ds, stats = instruction_dataset(tokenizer, PAIRS, max_length=128, batch_size=2, seed=3)
+    assert int(ds.cardinality()) == 3  # 5 pairs in batches of 2
     examples = [chat_example(tokenizer, p, r) for p, r in PAIRS]
     assert stats == {"examples": 5, "tokens": sum(len(i) for i, _ in examples),
                      "response_tokens": int(sum(w.sum() for _, w in examples))}  # fmt: skip

@@ -130,7 +130,8 @@ def instruction_dataset(
     spec = (tf.TensorSpec([None], tf.int32), tf.TensorSpec([None], tf.int32),
             tf.TensorSpec([None], tf.float32))  # fmt: skip
     ds = tf.data.Dataset.from_generator(generate, output_signature=spec)
-    ds = ds.cache()
+    # a known length: Keras then knows where an epoch ends
+    ds = ds.apply(tf.data.experimental.assert_cardinality(len(rows))).cache()
     if shuffle:
         ds = ds.shuffle(len(rows), seed=seed, reshuffle_each_iteration=True)
     ds = ds.padded_batch(batch_size, padding_values=(pad_id, pad_id, 0.0))
