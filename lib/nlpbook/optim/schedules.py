@@ -17,8 +17,52 @@ def _steps(name: str, value, minimum: int) -> int:
     return int(value)
 
 
+class _Warmup(keras.optimizers.schedules.LearningRateSchedule):
+    """Linear warm-up from 0 to ``peak_learning_rate`` over ``warmup_steps``, then the
+    subclass's ``_decay(progress)`` (progress from 0 to 1 over ``decay_steps``), then the
+    final rate."""
+
+    def __init__(
+        self,
+        peak_learning_rate,
+        warmup_steps,
+        decay_steps,
+        final_learning_rate=0.0,
+        name=None,
+    ):
+        super().__init__()
+        self.peak_learning_rate = _checks.positive("peak_learning_rate", peak_learning_rate)
+        self.warmup_steps = _steps("warmup_steps", warmup_steps, 0)
+        self.decay_steps = _steps("decay_steps", decay_steps, 1)
+        self.final_learning_rate = _checks.non_negative("final_learning_rate", final_learning_rate)
+        if self.final_learning_rate > self.peak_learning_rate:
+            raise ValueError(
+                "final_learning_rate must not exceed peak_learning_rate. Received: "
+                f"final_learning_rate={final_learning_rate!r}, "
+                f"peak_learning_rate={peak_learning_rate!r}"
+            )
+        self.name = name
+
+    def __call__(self, step):
+        step = ops.cast(step, "float32")
+        peak = self.peak_learning_rate
+        # max(..., 1) only avoids 0/0 when there is no warm-up; that branch is unused then.
+        warmup = peak * step / max(self.warmup_steps, 1)
+        progress = ops.clip((step - self.warmup_steps) / self.decay_steps, 0.0, 1.0)
+        return ops.where(step < self.warmup_steps, warmup, self._decay(progress))
+
+    def get_config(self):
+        return {
+            "peak_learning_rate": self.peak_learning_rate,
+            "warmup_steps": self.warmup_steps,
+            "decay_steps": self.decay_steps,
+            "final_learning_rate": self.final_learning_rate,
+            "name": self.name,
+        }
+
+
 @keras.saving.register_keras_serializable(package="nlpbook")
-class WarmupCosine(keras.optimizers.schedules.LearningRateSchedule):
+class WarmupCosine(_Warmup):
     r"""Linear warm-up from 0 to a peak, cosine decay to a final rate, then constant.
 
     With ``W = warmup_steps``, ``D = decay_steps``, peak ``p`` and final rate ``f``, the rate
@@ -62,48 +106,13 @@ class WarmupCosine(keras.optimizers.schedules.LearningRateSchedule):
           arXiv:1706.02677 (linear warm-up).
     """
 
-    def __init__(
-        self,
-        peak_learning_rate,
-        warmup_steps,
-        decay_steps,
-        final_learning_rate=0.0,
-        name=None,
-    ):
-        super().__init__()
-        self.peak_learning_rate = _checks.positive("peak_learning_rate", peak_learning_rate)
-        self.warmup_steps = _steps("warmup_steps", warmup_steps, 0)
-        self.decay_steps = _steps("decay_steps", decay_steps, 1)
-        self.final_learning_rate = _checks.non_negative("final_learning_rate", final_learning_rate)
-        if self.final_learning_rate > self.peak_learning_rate:
-            raise ValueError(
-                "final_learning_rate must not exceed peak_learning_rate. Received: "
-                f"final_learning_rate={final_learning_rate!r}, "
-                f"peak_learning_rate={peak_learning_rate!r}"
-            )
-        self.name = name
-
-    def __call__(self, step):
-        step = ops.cast(step, "float32")
+    def _decay(self, progress):
         peak, final = self.peak_learning_rate, self.final_learning_rate
-        # max(..., 1) only avoids 0/0 when there is no warm-up; that branch is unused then.
-        warmup = peak * step / max(self.warmup_steps, 1)
-        progress = ops.clip((step - self.warmup_steps) / self.decay_steps, 0.0, 1.0)
-        decayed = final + (peak - final) * 0.5 * (1.0 + ops.cos(math.pi * progress))
-        return ops.where(step < self.warmup_steps, warmup, decayed)
-
-    def get_config(self):
-        return {
-            "peak_learning_rate": self.peak_learning_rate,
-            "warmup_steps": self.warmup_steps,
-            "decay_steps": self.decay_steps,
-            "final_learning_rate": self.final_learning_rate,
-            "name": self.name,
-        }
+        return final + (peak - final) * 0.5 * (1.0 + ops.cos(math.pi * progress))
 
 
 @keras.saving.register_keras_serializable(package="nlpbook")
-class WarmupLinear(keras.optimizers.schedules.LearningRateSchedule):
+class WarmupLinear(_Warmup):
     r"""Linear warm-up from 0 to a peak, then linear decay to a final rate, then constant.
 
     With ``W = warmup_steps``, ``D = decay_steps``, peak ``p`` and final rate ``f``::
@@ -130,34 +139,6 @@ class WarmupLinear(keras.optimizers.schedules.LearningRateSchedule):
         [0.0, 0.0005, 0.001, 0.0005, 0.0, 0.0]
     """
 
-    def __init__(
-        self, peak_learning_rate, warmup_steps, decay_steps, final_learning_rate=0.0, name=None
-    ):
-        super().__init__()
-        self.peak_learning_rate = _checks.positive("peak_learning_rate", peak_learning_rate)
-        self.warmup_steps = _steps("warmup_steps", warmup_steps, 0)
-        self.decay_steps = _steps("decay_steps", decay_steps, 1)
-        self.final_learning_rate = _checks.non_negative("final_learning_rate", final_learning_rate)
-        if self.final_learning_rate > self.peak_learning_rate:
-            raise ValueError(
-                "final_learning_rate must not exceed peak_learning_rate. Received: "
-                f"final_learning_rate={final_learning_rate!r}, "
-                f"peak_learning_rate={peak_learning_rate!r}"
-            )
-        self.name = name
-
-    def __call__(self, step):
-        step = ops.cast(step, "float32")
+    def _decay(self, progress):
         peak, final = self.peak_learning_rate, self.final_learning_rate
-        warmup = peak * step / max(self.warmup_steps, 1)
-        progress = ops.clip((step - self.warmup_steps) / self.decay_steps, 0.0, 1.0)
-        return ops.where(step < self.warmup_steps, warmup, peak + (final - peak) * progress)
-
-    def get_config(self):
-        return {
-            "peak_learning_rate": self.peak_learning_rate,
-            "warmup_steps": self.warmup_steps,
-            "decay_steps": self.decay_steps,
-            "final_learning_rate": self.final_learning_rate,
-            "name": self.name,
-        }
+        return peak + (final - peak) * progress
