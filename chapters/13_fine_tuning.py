@@ -84,10 +84,12 @@ QUICK = runtime.quick_mode()
 if QUICK:
     MR_FOLDS, MR_TRAIN, EPOCHS = [0], 2_000, 1
     CHN_TRAIN, CHN_TEST = 600, 400
+    CHN_FINE_TUNINGS = ()  # quick mode: the frozen encoder only (the fine-tunings cost minutes)
     IT_TRAIN, IT_HELDOUT, IT_EPOCHS, IT_BATCH, PPL_CHARS = 4, 2, 2, 4, 6_000
 else:
     MR_FOLDS, MR_TRAIN, EPOCHS = list(range(10)), None, 3
     CHN_TRAIN, CHN_TEST = None, None
+    CHN_FINE_TUNINGS = ("full", "lora")
     IT_TRAIN, IT_HELDOUT, IT_EPOCHS, IT_BATCH, PPL_CHARS = 200, 40, 2, 8, 60_000
 MAX_LENGTH, CHN_MAX_LENGTH, BATCH = 64, 128, 32
 FULL_LR, LORA_LR, WARMUP = 5e-5, 5e-4, 0.1
@@ -179,8 +181,9 @@ def frozen_head(train_texts, train_labels, test_texts, test_labels, max_length):
 
 # %% [markdown]
 # **Full fine-tuning.** `BertClassifier` puts dropout and a 2-way softmax on the mean-pooled
-# encoder output; every weight trains with AdamW (weight decay 0.01), warm-up over the first
-# 10 % of the steps and linear decay to zero (`optim.WarmupLinear`), peak rate 5e-5.
+# encoder output; every weight on that path trains (all but the `[CLS]` pooler, which mean
+# pooling never reads) with AdamW (weight decay 0.01), warm-up over the first 10 % of the
+# steps and linear decay to zero (`optim.WarmupLinear`), peak rate 5e-5.
 #
 # **LoRA.** The same classifier with the encoder frozen: `layers.enable_lora` gives every
 # query and value projection an adapter of rank 8 (α = 16, dropout 0.1 on its input),
@@ -219,7 +222,8 @@ def predict(clf, ds):
     return np.concatenate([np.argmax(clf.predict_on_batch(x), -1) for x, _ in ds])
 
 
-def three_ways(name, train_texts, train_labels, test_texts, test_labels, max_length):
+def three_ways(name, train_texts, train_labels, test_texts, test_labels, max_length,
+               fine_tunings=("full", "lora")):  # fmt: skip
     rows = {"frozen + logistic regression": frozen_head(train_texts, train_labels, test_texts,
                                                         test_labels, max_length)}  # fmt: skip
     train_ds = as_dataset(train_texts, train_labels, max_length, shuffle=True)
@@ -227,6 +231,8 @@ def three_ways(name, train_texts, train_labels, test_texts, test_labels, max_len
     steps = -(-len(train_labels) // BATCH)
     models = {}
     for method, label in (("full", "full fine-tuning"), ("lora", "LoRA (r = 8, query + value)")):
+        if method not in fine_tunings:
+            continue
         clf, done, counts, peak = fine_tune(method, train_ds, test_ds, steps, f"{name}/{method}",
                                             {"train": len(train_labels), "lr": FULL_LR if
                                              method == "full" else LORA_LR})  # fmt: skip
@@ -351,14 +357,16 @@ rec.metric("chn_vocab_coverage", len(known) / len(distinct))
 # frequent enough in English Wikipedia's names and quotations to earn a WordPiece) are
 # kept, and everything else is one shared `[UNK]`. What is left is mostly punctuation,
 # digits and a few characters such as 的, 大 and 天, which the encoder never saw in Chinese
-# context. The three methods on the same reviews (128 tokens, one per character) show what
-# can still be learnt from those fragments; beside them, the majority class, and a model
+# context. The methods on the same reviews (128 tokens, one per character; the two
+# fine-tunings in full mode only) show what can still be learnt from those fragments;
+# beside them, the majority class, and a model
 # with no pretraining that reads the text itself: a logistic regression on counts of
 # characters and character pairs (chapter 1's method, on characters).
 
 # %%
 chn_rows, _, _ = three_ways("13_fine_tuning/chnsenticorp", chn_train_texts, chn_train_labels,
-                            chn_test_texts, chn_test_labels, CHN_MAX_LENGTH)  # fmt: skip
+                            chn_test_texts, chn_test_labels, CHN_MAX_LENGTH,
+                            fine_tunings=CHN_FINE_TUNINGS)  # fmt: skip
 with runtime.PeakMemory() as peak:
     bag = make_pipeline(CountVectorizer(analyzer="char", ngram_range=(1, 2), min_df=2),
                         LogisticRegression(max_iter=2_000)).fit(chn_train_texts, chn_train_labels)  # fmt: skip

@@ -47,10 +47,11 @@ def test_chinese_through_an_english_vocabulary(result):
     # measured: 8 % of the reviews' distinct characters are WordPieces; 64 % of tokens [UNK]
     assert 0.4 < m["chn_unk_rate"] < 0.9
     assert 0.01 < m["chn_vocab_coverage"] < 0.3
-    # with most of the text [UNK], the encoder's methods stay near the majority class (quick
-    # mode: all three at 0.718 = majority); the same reviews as bags of characters do not
-    for method in (FROZEN, FULL, LORA):
-        assert m["chn"][method]["accuracy"] >= m["chn_majority"] - 0.03
+    # with most of the text [UNK], the frozen encoder stays at the majority class (quick mode:
+    # 0.718 = majority; the fine-tunings run in full mode only, where they also gave 0.718 in
+    # a quick run with them); the same reviews as bags of characters do not
+    assert set(m["chn"]) == {FROZEN, "bag of characters + logistic regression"}
+    assert m["chn"][FROZEN]["accuracy"] >= m["chn_majority"] - 0.03
     assert (
         m["chn"]["bag of characters + logistic regression"]["accuracy"] > m["chn_majority"] + 0.08
     )
