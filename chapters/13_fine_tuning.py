@@ -62,7 +62,6 @@ import numpy as np
 import tensorflow as tf
 from sklearn.feature_extraction.text import CountVectorizer
 from sklearn.linear_model import LogisticRegression
-from sklearn.metrics import accuracy_score, f1_score
 from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import make_pipeline
 
@@ -71,6 +70,7 @@ from nlpbook.datasets.instructions import TASKS, instruction_set, score_answer
 from nlpbook.display import show_table
 from nlpbook.generation import generate
 from nlpbook.layers import enable_lora, lora_parameter_counts, merge_lora
+from nlpbook.metrics import classification_scores, perplexity_from_logits
 from nlpbook.models import BertClassifier, BertEncoder, mean_pool
 from nlpbook.models.llama import load_smollm2
 from nlpbook.optim import WarmupLinear
@@ -163,8 +163,8 @@ def sentence_vectors(texts, max_length):
 
 
 def scores(labels, predicted):
-    return {"accuracy": float(accuracy_score(labels, predicted)),
-            "macro_f1": float(f1_score(labels, predicted, average="macro"))}  # fmt: skip
+    found = classification_scores(labels, predicted, num_classes=2)
+    return {"accuracy": found["accuracy"], "macro_f1": found["macro_f1"]}
 
 
 def frozen_head(train_texts, train_labels, test_texts, test_labels, max_length):
@@ -433,13 +433,11 @@ general_blocks = general_ids[: len(general_ids) // 128 * 128].reshape(-1, 128)
 
 
 def perplexity(model):
-    nll = 0.0
-    for block in general_blocks:
-        logits = keras.ops.convert_to_numpy(model(block[None, :-1]))[0].astype("float64")
-        logits -= logits.max(-1, keepdims=True)
-        logp = logits - np.log(np.exp(logits).sum(-1, keepdims=True))
-        nll -= logp[np.arange(127), block[1:]].sum()
-    return float(np.exp(nll / (len(general_blocks) * 127)))
+    # every block scores 127 tokens, so the mean of the blocks' log-perplexities is the mean
+    # cross-entropy over all of them
+    logs = [np.log(perplexity_from_logits(block[None, 1:], model(block[None, :-1])))
+            for block in general_blocks]  # fmt: skip
+    return float(np.exp(np.mean(logs)))
 
 
 before_answers = ask(llm, instructions["heldout"])

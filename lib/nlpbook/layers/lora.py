@@ -44,7 +44,7 @@ def _check_lora_args(rank, alpha, dropout):
         alpha = rank
     if isinstance(alpha, bool) or not isinstance(alpha, (int, float)) or not alpha > 0:
         raise ValueError(f"alpha must be a positive number. Received alpha={alpha!r}")
-    return rank, float(alpha) if isinstance(alpha, float) else alpha, check_rate("dropout", dropout)
+    return rank, alpha, check_rate("dropout", dropout)
 
 
 @keras.saving.register_keras_serializable(package="nlpbook")
@@ -308,7 +308,7 @@ class LoRA(keras.layers.Wrapper):
         if not self.built:
             raise ValueError("call the LoRA layer once (or build it) before merging")
         merged.build(self._input_shape)
-        values = [w.numpy() if hasattr(w, "numpy") else w for w in self.layer.get_weights()]
+        values = self.layer.get_weights()
         values[0] = ops.convert_to_numpy(
             ops.cast(self.layer.kernel, "float32") + self.adapter.delta()
         ).astype(values[0].dtype)
