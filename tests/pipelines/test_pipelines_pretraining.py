@@ -305,6 +305,41 @@ def test_bert_inputs_in_dataset_map_batched_and_unbatched():
         np.testing.assert_array_equal(np.stack([r[key] for r in rows]), expected[key])
 
 
+def _head_and_tail_reference(ids, head, budget):
+    # the cut written out in Python: a row that fits stays whole, else its first `head` ids and
+    # its last `budget - head`
+    if len(ids) <= budget:
+        return ids
+    return ids[:head] + ids[len(ids) - (budget - head) :]
+
+
+@pytest.mark.parametrize("keep_head", [0, 1, 3, 6])
+def test_bert_inputs_keep_head_and_tail_equals_python_slicing(keep_head):
+    rng = np.random.default_rng(keep_head)
+    rows = [list(range(100, 100 + n)) for n in (0, 1, 5, 6, 7, 12)]
+    rows += [rng.integers(5, 99, size=int(rng.integers(0, 20))).tolist() for _ in range(20)]
+    out = bert_inputs(tf.ragged.constant(rows, dtype=tf.int32), cls_id=2, sep_id=3,
+                      max_length=8, keep_head=keep_head)  # fmt: skip
+    for row, got, mask in zip(rows, out["token_ids"].numpy(), out["padding_mask"].numpy(),
+                              strict=True):  # fmt: skip
+        kept = _head_and_tail_reference(row, keep_head, 6)
+        expected = [2, *kept, 3] + [0] * (6 - len(kept))
+        assert got.tolist() == expected
+        assert mask.tolist() == [True] * (len(kept) + 2) + [False] * (6 - len(kept))
+    # keep_head = the whole budget is the default cut at the end
+    np.testing.assert_array_equal(
+        bert_inputs(tf.ragged.constant(rows), cls_id=2, sep_id=3, max_length=8, keep_head=6)[
+            "token_ids"
+        ],
+        bert_inputs(tf.ragged.constant(rows), cls_id=2, sep_id=3, max_length=8)["token_ids"],
+    )
+    # inside Dataset.map, one example at a time
+    ds = tf.data.Dataset.from_tensor_slices(tf.ragged.constant(rows[:6]))
+    mapped = ds.map(lambda x: bert_inputs(x, cls_id=2, sep_id=3, max_length=8, keep_head=keep_head))
+    for got, want in zip(mapped, out["token_ids"].numpy()[:6], strict=True):
+        np.testing.assert_array_equal(got["token_ids"], want)
+
+
 def test_bert_inputs_errors():
     a = tf.ragged.constant([[5, 6]])
     with pytest.raises(ValueError, match=r"at least 5\. Received: max_length=4"):
@@ -315,6 +350,12 @@ def test_bert_inputs_errors():
         bert_inputs(a, cls_id=-1, sep_id=3, max_length=8)
     with pytest.raises(TypeError, match="second_ids"):
         bert_inputs(a, tf.ragged.constant([[1.5]]), cls_id=2, sep_id=3, max_length=8)
+    with pytest.raises(ValueError, match=r"\[0, 6\]. Received: keep_head=7"):
+        bert_inputs(a, cls_id=2, sep_id=3, max_length=8, keep_head=7)
+    with pytest.raises(ValueError, match="keep_head=-1"):
+        bert_inputs(a, cls_id=2, sep_id=3, max_length=8, keep_head=-1)
+    with pytest.raises(ValueError, match="single text"):
+        bert_inputs(a, a, cls_id=2, sep_id=3, max_length=8, keep_head=2)
 
 
 def test_wordpiece_words_groups_continuation_pieces(tok):
