@@ -245,3 +245,43 @@ def test_the_switch_reads_the_environment(monkeypatch):
     monkeypatch.setenv("NLPBOOK_RESUME", "maybe")
     with pytest.raises(ValueError, match="NLPBOOK_RESUME"):
         resume.enabled()
+
+
+def test_value_is_computed_once_and_loaded_after(resumable, capsys):
+    calls = []
+
+    def compute():
+        calls.append(1)
+        return {"accuracy": np.float32(0.5), "rows": np.arange(3), "pair": (1, "a")}
+
+    first = resume.value("t/score", compute, fingerprint={"n": 10})
+    assert first == {"accuracy": 0.5, "rows": [0, 1, 2], "pair": [1, "a"]}
+    again = resume.value("t/score", compute, fingerprint={"n": 10})
+    assert again == first and len(calls) == 1
+    assert "computed in an earlier run" in capsys.readouterr().out
+    saved = json.loads((resumable.parent / "score" / "value.json").read_text())
+    assert saved["value"] == first
+    # other settings: computed again, and the new result replaces the old
+    assert resume.value("t/score", lambda: 7, fingerprint={"n": 11}) == 7
+    assert "does not match" in capsys.readouterr().out
+    assert resume.value("t/score", compute, fingerprint={"n": 11}) == 7 and len(calls) == 1
+    # a file not written by this module: computed again
+    (resumable.parent / "score" / "value.json").write_text("{half")
+    assert resume.value("t/score", lambda: 8, fingerprint={"n": 11}) == 8
+
+
+def test_value_off_computes_every_time_and_writes_nothing(tmp_path, monkeypatch):
+    monkeypatch.setenv("NLPBOOK_RESULTS", str(tmp_path))
+    monkeypatch.delenv("NLPBOOK_RESUME", raising=False)
+    calls = []
+    for _ in range(2):
+        assert resume.value("t/v", lambda: calls.append(1) or [1.5]) == [1.5]
+    assert len(calls) == 2 and not (tmp_path / "resume").exists()
+
+
+def test_value_refuses_a_bad_key_and_a_result_json_cannot_hold(resumable):
+    with pytest.raises(ValueError, match="key must be"):
+        resume.value("../x", lambda: 1)
+    with pytest.raises(TypeError):
+        resume.value("t/obj", lambda: object())
+    assert not (resumable.parent / "obj" / "value.json").exists()

@@ -10,6 +10,9 @@ picks up where it stopped:
   optimizer's state (Adam's moments, the step count a learning-rate schedule reads), unless
   ``mid_fit=False`` asks for a restart from scratch.
 
+:func:`value` does the same for a long computation that is not a fit (embedding a corpus
+with a frozen encoder, scoring a test set): its JSON result is kept and read back.
+
 Without ``NLPBOOK_RESUME`` (quick mode, a notebook in JupyterLab, CI) :func:`fit` is
 ``model.fit`` plus a stopwatch and writes nothing. ``python -m nlpbook chapters run --full``
 sets ``NLPBOOK_RESUME=1``; ``--fresh`` discards what earlier runs left.
@@ -49,6 +52,7 @@ from nlpbook import results, runtime
 _KEY = re.compile(r"^[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*$")
 _STATE = "state.json"
 _FINAL = "final.weights.npz"
+_VALUE = "value.json"
 
 
 def enabled() -> bool:
@@ -195,6 +199,64 @@ def _load(model, path: Path) -> None:
         model.load_weights(path)
 
 
+def _check_key(key) -> None:
+    if (
+        not isinstance(key, str)
+        or not _KEY.match(key)
+        or any(set(part) == {"."} for part in key.split("/"))
+    ):
+        raise ValueError(
+            "key must be parts of letters, digits, '_', '.' or '-' joined by '/'. "
+            f"Received: key={key!r}"
+        )
+
+
+def value(key: str, compute, *, fingerprint=None):
+    """``compute()``, kept on disk: a rerun with resuming on returns the saved result instead.
+
+    For the long steps of a full-mode run that are not a fit: embedding 50,000 reviews with a
+    frozen encoder, scoring a test set with a fine-tuned model. With ``NLPBOOK_RESUME`` off it
+    is ``compute()``, and writes nothing.
+
+    Args:
+        key: names the result, as for :func:`fit` (one key, one result; a key may not be both
+            a fit and a value).
+        compute: called with no arguments; returns a JSON-able value (dicts, lists, numbers,
+            strings; NumPy scalars and arrays become numbers and lists).
+        fingerprint: anything JSON-able the saved result must match (with quick/smoke mode and
+            the backend); on a mismatch the result is computed again and replaces it.
+
+    Returns:
+        The value as JSON gives it back (tuples become lists, NumPy values plain numbers),
+        the same whether it was computed now or read from disk.
+
+    Raises:
+        ValueError: a malformed ``key``. TypeError: ``compute`` returned something JSON
+            cannot hold.
+    """
+    _check_key(key)
+    described = {"quick": runtime.quick_mode(), "smoke": runtime.smoke_mode(),
+                 "backend": runtime.backend(), "extra": fingerprint}  # fmt: skip
+    digest = hashlib.sha256(
+        json.dumps(_described(described), sort_keys=True).encode("utf-8")
+    ).hexdigest()
+    where = folder() / key
+    if enabled() and (where / _VALUE).is_file():
+        try:
+            saved = json.loads((where / _VALUE).read_text(encoding="utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError):
+            saved = None
+        if isinstance(saved, dict) and saved.get("fingerprint") == digest and "value" in saved:
+            print(f"resume: {key}: computed in an earlier run; loaded")
+            return saved["value"]
+        print(f"resume: {key}: the saved result does not match; computing it again")
+    result = json.loads(json.dumps(_plain(compute()), allow_nan=True))
+    if enabled():
+        where.mkdir(parents=True, exist_ok=True)
+        results.write_json(where / _VALUE, {"key": key, "fingerprint": digest, "value": result})
+    return result
+
+
 def fit(model, x=None, y=None, *, key: str, fingerprint=None, mid_fit: bool = True, **fit_kwargs):
     """``model.fit(x, y, **fit_kwargs)``, resumable; returns a :class:`Fit`.
 
@@ -218,15 +280,7 @@ def fit(model, x=None, y=None, *, key: str, fingerprint=None, mid_fit: bool = Tr
     Raises:
         ValueError: a malformed ``key``, an uncompiled model, or ``initial_epoch`` given.
     """
-    if (
-        not isinstance(key, str)
-        or not _KEY.match(key)
-        or any(set(part) == {"."} for part in key.split("/"))
-    ):
-        raise ValueError(
-            "key must be parts of letters, digits, '_', '.' or '-' joined by '/'. "
-            f"Received: key={key!r}"
-        )
+    _check_key(key)
     if "initial_epoch" in fit_kwargs:
         raise ValueError("resume.fit sets initial_epoch itself; do not pass it")
     if getattr(model, "optimizer", None) is None:
