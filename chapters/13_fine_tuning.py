@@ -47,12 +47,15 @@
 # %% [markdown]
 # ## Setup
 #
-# Quick mode (the default) fine-tunes on 2,000 MR sentences for one epoch and on 600
-# ChnSentiCorp reviews, a few minutes on two CPU cores: its numbers show that each method
-# runs and learns, not what it reaches. Full mode (`NLPBOOK_QUICK=0`) uses every training
-# sentence of all ten MR folds and every ChnSentiCorp review, through `nlpbook.resume`.
+# Quick mode (the default) fine-tunes on 2,000 MR sentences for one epoch, and measures
+# the frozen encoder alone on 400 + 400 IMDB reviews and 600 + 400 ChnSentiCorp reviews, a
+# few minutes on two CPU cores: its numbers show that each method runs and learns, not what
+# it reaches. Full mode (`NLPBOOK_QUICK=0`) uses every training sentence of all ten MR folds,
+# all 25,000 + 25,000 IMDB reviews and every ChnSentiCorp review, through `nlpbook.resume`
+# (a rerun after an interruption reloads every finished fit and score).
 
 # %%
+import re
 import tempfile
 from pathlib import Path
 
@@ -85,13 +88,16 @@ if QUICK:
     MR_FOLDS, MR_TRAIN, EPOCHS = [0], 2_000, 1
     CHN_TRAIN, CHN_TEST = 600, 400
     CHN_FINE_TUNINGS = ()  # quick mode: the frozen encoder only (the fine-tunings cost minutes)
+    IMDB_TRAIN, IMDB_TEST, IMDB_CUT_SAMPLE, IMDB_FINE_TUNINGS = 400, 400, None, ()
     IT_TRAIN, IT_HELDOUT, IT_EPOCHS, IT_BATCH, PPL_CHARS = 4, 2, 2, 4, 6_000
 else:
     MR_FOLDS, MR_TRAIN, EPOCHS = list(range(10)), None, 3
     CHN_TRAIN, CHN_TEST = None, None
     CHN_FINE_TUNINGS = ("full", "lora")
+    IMDB_TRAIN, IMDB_TEST, IMDB_CUT_SAMPLE, IMDB_FINE_TUNINGS = None, None, 5_000, ("full", "lora")
     IT_TRAIN, IT_HELDOUT, IT_EPOCHS, IT_BATCH, PPL_CHARS = 200, 40, 2, 8, 60_000
 MAX_LENGTH, CHN_MAX_LENGTH, BATCH = 64, 128, 32
+IMDB_LENGTH, IMDB_HEAD, IMDB_EPOCHS = 256, 64, 1
 FULL_LR, LORA_LR, WARMUP = 5e-5, 5e-4, 0.1
 LORA = dict(rank=8, alpha=16, dropout=0.1, targets=("query", "value"))
 IT_LORA, IT_LR, IT_NEW_TOKENS = dict(rank=8, alpha=16, dropout=0.05), 1e-3, 32
@@ -100,7 +106,9 @@ rec = results.Recorder("13_fine_tuning")
 rec.info(quick=QUICK, device=runtime.describe(),
          settings=dict(mr_folds=MR_FOLDS, mr_train=MR_TRAIN, epochs=EPOCHS, max_length=MAX_LENGTH,
                        full_lr=FULL_LR, lora_lr=LORA_LR, warmup=WARMUP, lora=LORA,
-                       chn_train=CHN_TRAIN, chn_test=CHN_TEST, it_train=IT_TRAIN,
+                       chn_train=CHN_TRAIN, chn_test=CHN_TEST, imdb_train=IMDB_TRAIN,
+                       imdb_test=IMDB_TEST, imdb_length=IMDB_LENGTH, imdb_head=IMDB_HEAD,
+                       imdb_epochs=IMDB_EPOCHS, it_train=IT_TRAIN,
                        it_heldout=IT_HELDOUT, it_epochs=IT_EPOCHS, it_lora=IT_LORA,
                        it_lr=IT_LR))  # fmt: skip
 
@@ -119,14 +127,14 @@ CLS, SEP, UNK = (wordpiece.token_to_id(t) for t in ("[CLS]", "[SEP]", "[UNK]"))
 FEATURES = ("token_ids", "segment_ids", "padding_mask")
 
 
-def encode(texts, max_length):
+def encode(texts, max_length, keep_head=None):
     packed = bert_inputs(wordpiece.encode(list(texts)), cls_id=CLS, sep_id=SEP,
-                         max_length=max_length)  # fmt: skip
+                         max_length=max_length, keep_head=keep_head)  # fmt: skip
     return {k: packed[k] for k in FEATURES}
 
 
-def as_dataset(texts, labels, max_length, shuffle=False):
-    ds = tf.data.Dataset.from_tensor_slices((encode(texts, max_length),
+def as_dataset(texts, labels, max_length, shuffle=False, keep_head=None):
+    ds = tf.data.Dataset.from_tensor_slices((encode(texts, max_length, keep_head),
                                              np.asarray(labels, "int32")))  # fmt: skip
     if shuffle:
         ds = ds.shuffle(len(labels), seed=0, reshuffle_each_iteration=True)
@@ -157,8 +165,8 @@ def embed(features):
     return mean_pool(encoder(features)["sequence_output"], features["padding_mask"])
 
 
-def sentence_vectors(texts, max_length):
-    ds = tf.data.Dataset.from_tensor_slices(encode(texts, max_length)).batch(64)
+def sentence_vectors(texts, max_length, keep_head=None):
+    ds = tf.data.Dataset.from_tensor_slices(encode(texts, max_length, keep_head)).batch(64)
     return np.concatenate([embed(batch).numpy() for batch in ds])
 
 
@@ -167,13 +175,13 @@ def scores(labels, predicted):
     return {"accuracy": found["accuracy"], "macro_f1": found["macro_f1"]}
 
 
-def frozen_head(train_texts, train_labels, test_texts, test_labels, max_length):
+def frozen_head(train_texts, train_labels, test_texts, test_labels, max_length, keep_head=None):
     with runtime.PeakMemory() as peak:
-        x_train = sentence_vectors(train_texts, max_length)
+        x_train = sentence_vectors(train_texts, max_length, keep_head)
         search = GridSearchCV(LogisticRegression(max_iter=2_000), {"C": np.logspace(-2, 3, 8)},
                               cv=5, scoring="accuracy").fit(x_train, train_labels)  # fmt: skip
     head = search.best_estimator_
-    x_test = sentence_vectors(test_texts, max_length)
+    x_test = sentence_vectors(test_texts, max_length, keep_head)
     trainable = int(head.coef_.size + head.intercept_.size)
     return {**scores(test_labels, head.predict(x_test)), "trainable": trainable,
             "seconds": peak.seconds, "peak_mib": peak.host_mib}  # fmt: skip
@@ -193,7 +201,7 @@ def frozen_head(train_texts, train_labels, test_texts, test_labels, max_length):
 
 
 # %%
-def fine_tune(method, train_ds, test_ds, steps, key, fingerprint):
+def fine_tune(method, train_ds, test_ds, steps, key, fingerprint, epochs=EPOCHS):
     keras.utils.set_random_seed(0)
     clf = BertClassifier(encoder=BertEncoder.from_checkpoint("all-minilm-l6-v2"),
                          num_classes=2, pooling="mean")  # fmt: skip
@@ -203,7 +211,7 @@ def fine_tune(method, train_ds, test_ds, steps, key, fingerprint):
         enable_lora(clf, **LORA, train=[clf.output_layer])
         peak_lr = LORA_LR
     counts = lora_parameter_counts(clf)
-    total = steps * EPOCHS
+    total = steps * epochs
     clf.compile(
         optimizer=keras.optimizers.AdamW(
             WarmupLinear(peak_lr, int(WARMUP * total), total - int(WARMUP * total)),
@@ -214,7 +222,7 @@ def fine_tune(method, train_ds, test_ds, steps, key, fingerprint):
     )
     with runtime.PeakMemory() as peak:
         done = resume.fit(clf, train_ds, key=key, fingerprint={"method": method, **fingerprint},
-                          epochs=EPOCHS, verbose=0 if QUICK else 2)  # fmt: skip
+                          epochs=epochs, verbose=0 if QUICK else 2)  # fmt: skip
     return clf, done, counts, peak
 
 
@@ -223,22 +231,33 @@ def predict(clf, ds):
 
 
 def three_ways(name, train_texts, train_labels, test_texts, test_labels, max_length,
-               fine_tunings=("full", "lora")):  # fmt: skip
-    rows = {"frozen + logistic regression": frozen_head(train_texts, train_labels, test_texts,
-                                                        test_labels, max_length)}  # fmt: skip
-    train_ds = as_dataset(train_texts, train_labels, max_length, shuffle=True)
-    test_ds = as_dataset(test_texts, test_labels, max_length)
+               fine_tunings=("full", "lora"), keep_head=None, epochs=EPOCHS, frozen=None):  # fmt: skip
+    # each score is kept by nlpbook.resume in full mode: a rerun reloads it instead of
+    # embedding or predicting again (resuming is off in quick mode)
+    data = {"train": len(train_labels), "test": len(test_labels), "max_length": max_length,
+            "keep_head": keep_head}  # fmt: skip
+    if frozen is None:
+        frozen = resume.value(f"{name}/frozen", lambda: frozen_head(
+            train_texts, train_labels, test_texts, test_labels, max_length, keep_head),
+            fingerprint=data)  # fmt: skip
+    rows = {"frozen + logistic regression": frozen}
+    train_ds = as_dataset(train_texts, train_labels, max_length, shuffle=True, keep_head=keep_head)
+    test_ds = as_dataset(test_texts, test_labels, max_length, keep_head=keep_head)
     steps = -(-len(train_labels) // BATCH)
     models = {}
     for method, label in (("full", "full fine-tuning"), ("lora", "LoRA (r = 8, query + value)")):
         if method not in fine_tunings:
             continue
+        settings = {**data, "lr": FULL_LR if method == "full" else LORA_LR}
         clf, done, counts, peak = fine_tune(method, train_ds, test_ds, steps, f"{name}/{method}",
-                                            {"train": len(train_labels), "lr": FULL_LR if
-                                             method == "full" else LORA_LR})  # fmt: skip
-        rows[label] = {**scores(test_labels, predict(clf, test_ds)),
-                       "trainable": counts["trainable"], "seconds": done.seconds,
-                       "peak_mib": peak.host_mib, "loss": done.history["loss"]}  # fmt: skip
+                                            settings, epochs)  # fmt: skip
+        # the peak is the training's, kept with the scores (a reloaded fit allocates little)
+        found = resume.value(f"{name}/{method}_test",
+                             lambda clf=clf, peak=peak: {**scores(test_labels, predict(clf, test_ds)),
+                                                         "peak_mib": peak.host_mib},
+                             fingerprint={**settings, "seconds": done.seconds})  # fmt: skip
+        rows[label] = {**found, "trainable": counts["trainable"], "seconds": done.seconds,
+                       "loss": done.history["loss"]}  # fmt: skip
         models[method] = clf
     return rows, models, test_ds
 
@@ -324,7 +343,82 @@ rec.metric("lora_merge_max_abs_diff", merge_gap)
 rec.metric("lora_reload_max_abs_diff", reload_gap)
 
 # %% [markdown]
-# ## 3. Chinese text through an English vocabulary
+# ## 3. Long reviews: IMDB
+#
+# IMDB's reviews (Maas et al. 2011; 25,000 to train, 25,000 to test, half of each positive)
+# are paragraphs, not sentences: most are longer than the 254 WordPieces that fit a
+# 256-token input (the run below counts them), and attention's cost grows with the square of
+# the length, so every long review has to be cut. Where to cut matters, because a review
+# often gives its verdict at the end. `bert_inputs(..., keep_head=k)` keeps the first $k$
+# pieces and the last $254 - k$, and drops the middle; Sun et al. (2019) found 128 + 382
+# (of 510) the best cut for BERT on IMDB. We use 256 tokens, a CPU's budget, and the same
+# proportion: head 64 + tail 190. The `<br />` tags in the reviews become spaces.
+#
+# First the cut itself, with the frozen encoder (the cheapest method: each review is
+# embedded once): the head only, the tail only, and head + tail, on the same reviews.
+
+# %%
+imdb = datasets.load_imdb()
+
+
+def imdb_sample(split, n):
+    """n reviews of a split in a seeded random order (the loader sorts them by class)."""
+    order = np.random.default_rng(0).permutation(len(imdb[split]["label"]))[:n]
+    texts = [re.sub(r"<br\s*/?>", " ", imdb[split]["text"][i]) for i in order]
+    return texts, np.asarray(imdb[split]["label"])[order]
+
+
+imdb_train, imdb_train_labels = imdb_sample("train", IMDB_TRAIN)
+imdb_test, imdb_test_labels = imdb_sample("test", IMDB_TEST)
+pieces = wordpiece.encode(imdb_test).row_lengths().numpy()
+longer = float(np.mean(pieces > IMDB_LENGTH - 2))
+print(f"{len(imdb_train):,} training and {len(imdb_test):,} test reviews; WordPieces per test "
+      f"review: median {np.median(pieces):.0f}, 90th percentile {np.percentile(pieces, 90):.0f}; "
+      f"{longer:.0%} have more than the {IMDB_LENGTH - 2} that fit and are cut")  # fmt: skip
+rec.metric("imdb_longer_fraction", longer)
+rec.metric("imdb_median_pieces", float(np.median(pieces)))
+
+# %%
+CUTS = {"head (first 254)": IMDB_LENGTH - 2, "tail (last 254)": 0,
+        f"head {IMDB_HEAD} + tail {IMDB_LENGTH - 2 - IMDB_HEAD}": IMDB_HEAD}  # fmt: skip
+if QUICK:  # quick mode: two cuts on the section's own reviews (each costs a pass of the encoder)
+    CUTS.pop("tail (last 254)")
+cut_n = IMDB_CUT_SAMPLE or len(imdb_train_labels)
+cut_rows = {}
+for cut, keep in CUTS.items():
+    cut_rows[cut] = resume.value(
+        f"13_fine_tuning/imdb/cut_{keep}",
+        lambda keep=keep: frozen_head(imdb_train[:cut_n], imdb_train_labels[:cut_n],
+                                      imdb_test[:cut_n], imdb_test_labels[:cut_n], IMDB_LENGTH,
+                                      keep),
+        fingerprint={"n": cut_n, "length": IMDB_LENGTH},
+    )  # fmt: skip
+show_table(["cut (frozen encoder + logistic regression)", "accuracy", "macro-F1"],
+           [[c, r["accuracy"], r["macro_f1"]] for c, r in cut_rows.items()], digits=3)  # fmt: skip
+print(f"on {cut_n:,} training and {cut_n:,} test reviews")
+rec.metric("imdb_cuts", cut_rows)
+HEAD_TAIL = list(CUTS)[-1]
+
+# %% [markdown]
+# Then the three methods with the head + tail cut, on every review in full mode: one epoch
+# of fine-tuning (782 steps of 32 reviews) for full fine-tuning and for LoRA. Quick mode
+# runs the frozen encoder only, on the sample above; each fine-tuning step on 256 tokens
+# costs several seconds on a CPU.
+
+# %%
+imdb_rows, _, _ = three_ways(
+    "13_fine_tuning/imdb", imdb_train, imdb_train_labels, imdb_test, imdb_test_labels,
+    IMDB_LENGTH, fine_tunings=IMDB_FINE_TUNINGS, keep_head=IMDB_HEAD, epochs=IMDB_EPOCHS,
+    frozen=cut_rows[HEAD_TAIL] if cut_n == len(imdb_train_labels) == len(imdb_test_labels) else None,
+)  # fmt: skip
+show_table(["method", "accuracy", "macro-F1", "trainable params", "train s", "peak MiB"],
+           [[m, r["accuracy"], r["macro_f1"], f"{r['trainable']:,}", f"{r['seconds']:.0f}",
+             f"{r['peak_mib']:.0f}"] for m, r in imdb_rows.items()], digits=3)  # fmt: skip
+rec.metric("imdb", imdb_rows)
+
+
+# %% [markdown]
+# ## 4. Chinese text through an English vocabulary
 #
 # MiniLM's vocabulary is `bert-base-uncased`'s 30,522 WordPieces, learnt from English
 # Wikipedia and books. BERT's tokenizer splits Chinese text into single characters; a
@@ -383,7 +477,7 @@ rec.metric("chn", chn_rows)
 rec.metric("chn_majority", majority)
 
 # %% [markdown]
-# ## 4. Instruction tuning a chat model with LoRA
+# ## 5. Instruction tuning a chat model with LoRA
 #
 # A chat model is a causal LM fine-tuned on conversations. We tune SmolLM2-135M-Instruct
 # (chapter 12's model, in our `Llama`) further, on five tasks made from the book's own data
@@ -496,6 +590,8 @@ rec.metric("instructions_seconds", it_done.seconds)
 # %%
 rows = [[f"MR: {m}", f"{np.mean([r[m]['accuracy'] for r in mr_runs]):.3f}",
          f"{mr_runs[0][m]['trainable']:,}"] for m in METHODS]  # fmt: skip
+rows += [[f"IMDB ({len(imdb_test_labels):,} test reviews): {m}", f"{r['accuracy']:.3f}",
+          f"{r['trainable']:,}"] for m, r in imdb_rows.items()]  # fmt: skip
 rows += [[f"ChnSentiCorp: {m}", f"{r['accuracy']:.3f}", f"{r['trainable']:,}"]
          for m, r in chn_rows.items()]  # fmt: skip
 rows += [["LoRA merged vs adapters, max |Δlogit|", f"{merge_gap:.1e}", ""]]
@@ -509,6 +605,8 @@ show_table(["quantity", "accuracy / value", "trainable params"], rows)
 # - Full fine-tuning trains every weight with a small rate, warm-up and decay; LoRA trains
 #   a fraction of a percent of the parameters, starts exactly at the pretrained model
 #   ($B = 0$), and merges into the weights so that inference costs nothing extra.
+# - A long text must be cut to the model's input; keeping its beginning and its end
+#   (`bert_inputs(..., keep_head=k)`) keeps both a review's setting and its verdict.
 # - A model is only as good on a language as its vocabulary and pretraining text: MiniLM's
 #   English vocabulary turns most Chinese characters into `[UNK]`, and never learnt what
 #   the rest mean in Chinese.
@@ -532,7 +630,7 @@ show_table(["quantity", "accuracy / value", "trainable params"], rows)
 # >   classification head is newly initialised at random (the library warns about it), so the
 # >   probabilities mean nothing. The cell below measures it: MiniLM with an untrained head on
 # >   MR.
-# > - The same code feeds Chinese text to an English uncased model; section 3 measures what
+# > - The same code feeds Chinese text to an English uncased model; section 4 measures what
 # >   that model's vocabulary keeps and what the three methods then reach.
 # > - `002` §2.3.2 begins fine-tuning with "收集并整理大规模有标注数据集". Needing only a
 # >   *small* labelled set is the point of pretraining (chapter 11 measures it with 500 to

@@ -14,7 +14,9 @@ FROZEN, FULL, LORA = (
 
 @pytest.fixture(scope="module")
 def result(run_chapter):
-    return run_chapter("13_fine_tuning", needs=["all-minilm-l6-v2", "rt-polarity", "chnsenticorp"])
+    return run_chapter(
+        "13_fine_tuning", needs=["all-minilm-l6-v2", "rt-polarity", "chnsenticorp", "imdb"]
+    )
 
 
 def test_every_method_learns_mr(result):
@@ -40,6 +42,20 @@ def test_lora_trains_a_fraction_and_merges_exactly(result):
     assert fold0[LORA]["trainable"] < 0.05 * total
     assert m["lora_merge_max_abs_diff"] < 1e-4
     assert m["lora_reload_max_abs_diff"] < 1e-5
+
+
+def test_imdb_reviews_are_cut_head_and_tail_and_the_frozen_encoder_learns(result):
+    m = result["metrics"]
+    # quick (400 + 400 reviews): median 225 WordPieces, 42 % longer than the 254 that fit
+    assert 150 < m["imdb_median_pieces"] < 300
+    assert 0.25 < m["imdb_longer_fraction"] < 0.6
+    # quick mode compares two cuts on the same reviews: 0.730 (head) and 0.728 (head + tail)
+    assert set(m["imdb_cuts"]) == {"head (first 254)", "head 64 + tail 190"}
+    for row in m["imdb_cuts"].values():
+        assert 0.65 < row["accuracy"] <= 1.0 and 0.6 < row["macro_f1"] <= 1.0
+    # the frozen method of the main table is the head + tail cut, reused (the same reviews)
+    assert set(m["imdb"]) == {FROZEN}
+    assert m["imdb"][FROZEN] == m["imdb_cuts"]["head 64 + tail 190"]
 
 
 def test_chinese_through_an_english_vocabulary(result):
