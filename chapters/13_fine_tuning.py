@@ -98,7 +98,7 @@ else:
     IT_TRAIN, IT_HELDOUT, IT_EPOCHS, IT_BATCH, PPL_CHARS = 200, 40, 2, 8, 60_000
 MAX_LENGTH, CHN_MAX_LENGTH, BATCH = 64, 128, 32
 IMDB_LENGTH, IMDB_HEAD, IMDB_EPOCHS = 256, 64, 1
-FULL_LR, LORA_LR, WARMUP = 5e-5, 5e-4, 0.1
+FULL_LR, LORA_LR, WARMUP = 5e-5, 2e-3, 0.1
 LORA = dict(rank=8, alpha=16, dropout=0.1, targets=("query", "value"))
 IT_LORA, IT_LR, IT_NEW_TOKENS = dict(rank=8, alpha=16, dropout=0.05), 1e-3, 32
 
@@ -196,8 +196,11 @@ def frozen_head(train_texts, train_labels, test_texts, test_labels, max_length, 
 # **LoRA.** The same classifier with the encoder frozen: `layers.enable_lora` gives every
 # query and value projection an adapter of rank 8 (α = 16, dropout 0.1 on its input),
 # freezes everything else, and leaves the new softmax head trainable. The adapters start with
-# $B = 0$, so training starts from the pretrained model exactly; with so few weights to move,
-# LoRA uses a ten times larger rate (5e-4).
+# $B = 0$, so training starts from the pretrained model exactly. With so few weights to move,
+# LoRA needs a much larger rate: 2e-3, forty times full fine-tuning's. (Measured on fold 0
+# with all 9,595 sentences and three epochs: at 5e-4, ten times, LoRA reached 0.820 against
+# full fine-tuning's 0.846, still underfitting with a training accuracy of 0.83; at 2e-3,
+# 0.840.)
 
 
 # %%

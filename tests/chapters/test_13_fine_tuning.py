@@ -23,10 +23,10 @@ def test_every_method_learns_mr(result):
     m = result["metrics"]
     fold0 = m["mr"][0]
     # MR fold 0's majority class is 0.509; quick mode (2,000 sentences, one epoch) measures
-    # 0.747 (frozen + logistic regression) / 0.765 (full) / 0.699 (LoRA)
+    # 0.747 (frozen + logistic regression) / 0.765 (full) / 0.748 (LoRA at 2e-3; 0.699 at 5e-4)
     assert fold0[FROZEN]["accuracy"] > 0.72
     assert fold0[FULL]["accuracy"] > 0.65
-    assert fold0[LORA]["accuracy"] > 0.6
+    assert fold0[LORA]["accuracy"] > 0.65
     for method in (FROZEN, FULL, LORA):
         assert 0.5 < fold0[method]["macro_f1"] <= 1.0
         assert fold0[method]["seconds"] > 0
