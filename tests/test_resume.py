@@ -92,6 +92,41 @@ def test_off_it_is_model_fit_with_a_stopwatch(reference):
     assert done.history["loss"][-1] < done.history["loss"][0] / 2
 
 
+class CountCalls(keras.layers.Layer):
+    """Identity that counts how often its ``call`` runs: once per trace of a compiled step."""
+
+    calls = 0
+
+    def call(self, x):
+        CountCalls.calls += 1
+        return x
+
+
+def test_off_the_train_step_is_traced_once_and_trains_as_model_fit(tmp_path, monkeypatch):
+    monkeypatch.setenv("NLPBOOK_RESULTS", str(tmp_path))
+    monkeypatch.delenv("NLPBOOK_RESUME", raising=False)
+    # Keras builds an unbuilt optimizer inside the first traced step, so tf.function traces
+    # that step twice; resume.fit builds it first. Same weights either way.
+    x, y = data()
+    trained, traces = [], []
+    for use_resume in (False, True):
+        keras.utils.set_random_seed(1)
+        m = keras.Sequential([keras.Input((5,)), CountCalls(), keras.layers.Dense(1)])
+        m.compile(keras.optimizers.Adam(0.05), "mse")
+        CountCalls.calls = 0
+        kwargs = dict(batch_size=16, shuffle=False, epochs=2, verbose=0)
+        if use_resume:
+            resume.fit(m, x, y, key="t/traces", **kwargs)
+        else:
+            m.fit(x, y, **kwargs)
+        traces.append(CountCalls.calls)
+        trained.append(m.get_weights())
+    for a, b in zip(*trained, strict=True):
+        np.testing.assert_array_equal(a, b)
+    if keras.backend.backend() == "tensorflow":
+        assert traces == [2, 1]
+
+
 def test_a_cut_short_fit_resumes_and_ends_where_the_uninterrupted_one_ends(reference, resumable):
     m_ref, ref = reference
     with pytest.raises(Interrupt):
@@ -285,3 +320,20 @@ def test_value_refuses_a_bad_key_and_a_result_json_cannot_hold(resumable):
     with pytest.raises(TypeError):
         resume.value("t/obj", lambda: object())
     assert not (resumable.parent / "obj" / "value.json").exists()
+
+
+def test_a_key_names_a_fit_or_a_value_and_a_fresh_fit_keeps_the_keys_below_it(resumable, capsys):
+    fit(model(), epochs=2)  # key t/fit
+    with pytest.raises(ValueError, match="names a fit"):
+        resume.value("t/fit", lambda: 1)
+    assert resume.value("t/score", lambda: 1) == 1
+    x, y = data()
+    with pytest.raises(ValueError, match="names a value"):
+        resume.fit(model(), x, y, key="t/score", epochs=1, verbose=0)
+    # a result kept below a fit's key survives that fit starting afresh
+    assert resume.value("t/fit/extra", lambda: 2) == 2
+    fit(model(), epochs=3)
+    assert "training afresh" in capsys.readouterr().out
+    assert resume.value("t/fit/extra", lambda: 3) == 2
+    assert sorted(p.name for p in resumable.iterdir()) == ["extra", "final.weights.npz",
+                                                          "state.json"]  # fmt: skip

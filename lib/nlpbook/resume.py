@@ -40,7 +40,6 @@ import dataclasses
 import hashlib
 import json
 import re
-import shutil
 import time
 from pathlib import Path
 
@@ -219,8 +218,8 @@ def value(key: str, compute, *, fingerprint=None):
     is ``compute()``, and writes nothing.
 
     Args:
-        key: names the result, as for :func:`fit` (one key, one result; a key may not be both
-            a fit and a value).
+        key: names the result, as for :func:`fit` (one key, one result; a key that names a
+            fit is refused).
         compute: called with no arguments; returns a JSON-able value (dicts, lists, numbers,
             strings; NumPy scalars and arrays become numbers and lists).
         fingerprint: anything JSON-able the saved result must match (with quick/smoke mode and
@@ -231,8 +230,8 @@ def value(key: str, compute, *, fingerprint=None):
         the same whether it was computed now or read from disk.
 
     Raises:
-        ValueError: a malformed ``key``. TypeError: ``compute`` returned something JSON
-            cannot hold.
+        ValueError: a malformed ``key``, or one that names a fit. TypeError: ``compute``
+            returned something JSON cannot hold.
     """
     _check_key(key)
     described = {"quick": runtime.quick_mode(), "smoke": runtime.smoke_mode(),
@@ -241,6 +240,8 @@ def value(key: str, compute, *, fingerprint=None):
         json.dumps(_described(described), sort_keys=True).encode("utf-8")
     ).hexdigest()
     where = folder() / key
+    if enabled() and (where / _STATE).is_file():
+        raise ValueError(f"key {key!r} names a fit (resume.fit); give the value its own key")
     if enabled() and (where / _VALUE).is_file():
         try:
             saved = json.loads((where / _VALUE).read_text(encoding="utf-8"))
@@ -278,7 +279,8 @@ def fit(model, x=None, y=None, *, key: str, fingerprint=None, mid_fit: bool = Tr
             ``callbacks``, ``verbose``...); ``initial_epoch`` is this function's to set.
 
     Raises:
-        ValueError: a malformed ``key``, an uncompiled model, or ``initial_epoch`` given.
+        ValueError: a malformed ``key`` or one that names a value (:func:`value`), an
+            uncompiled model, or ``initial_epoch`` given.
     """
     _check_key(key)
     if "initial_epoch" in fit_kwargs:
@@ -287,6 +289,11 @@ def fit(model, x=None, y=None, *, key: str, fingerprint=None, mid_fit: bool = Tr
         raise ValueError("compile the model before resume.fit")
 
     if not enabled():
+        # Keras on TensorFlow builds an unbuilt optimizer inside the first traced train step;
+        # tf.function then traces the step a second time (variables were created), which for
+        # a large model costs as much as the step's first trace (SmolLM2: ~28 s here)
+        if model.built and not model.optimizer.built:
+            model.optimizer.build(model.trainable_variables)
         start = time.perf_counter()
         history = model.fit(x, y, **fit_kwargs)
         epochs = len(next(iter(history.history.values()), []))
@@ -297,6 +304,8 @@ def fit(model, x=None, y=None, *, key: str, fingerprint=None, mid_fit: bool = Tr
     if not model.optimizer.built:
         model.optimizer.build(model.trainable_variables)
     where = folder() / key
+    if (where / _VALUE).is_file():
+        raise ValueError(f"key {key!r} names a value (resume.value); give the fit its own key")
     digest = _fingerprint(model, fit_kwargs, fingerprint)
     state = None
     if (where / _STATE).is_file():
@@ -316,8 +325,11 @@ def fit(model, x=None, y=None, *, key: str, fingerprint=None, mid_fit: bool = Tr
         elif not state.get("finished") and not mid_fit:
             state = None
     if state is None:
-        shutil.rmtree(where, ignore_errors=True)
-        where.mkdir(parents=True)
+        # the fit's own files go; a folder below holds another key's results and stays
+        where.mkdir(parents=True, exist_ok=True)
+        for stale in where.iterdir():
+            if not stale.is_dir():
+                stale.unlink()
         state = {"key": key, "fingerprint": digest, "epochs": [], "weights": None}
         results.write_json(where / _STATE, state)
     resumed = len(state["epochs"])
