@@ -510,9 +510,9 @@ def ask(model, examples):
     """Greedy answers to the prompts, up to IT_NEW_TOKENS tokens or <|im_end|>."""
     prompts = [chat_tok.encode_ids(chat_tok.apply_chat_template(
         [{"role": "user", "content": e["prompt"]}])) for e in examples]  # fmt: skip
-    answers = []
-    for i in range(0, len(prompts), 8):
-        answers += generate(model, prompts[i : i + 8], max_new_tokens=IT_NEW_TOKENS,
+    answers = []  # 16 prompts per call: each call compiles its decoding loop afresh
+    for i in range(0, len(prompts), 16):
+        answers += generate(model, prompts[i : i + 16], max_new_tokens=IT_NEW_TOKENS,
                             method="greedy", eos_id=END)  # fmt: skip
     return [chat_tok.decode_ids(a).strip() for a in answers]
 
@@ -530,11 +530,11 @@ general_blocks = general_ids[: len(general_ids) // 128 * 128].reshape(-1, 128)
 
 
 def perplexity(model):
-    # every block scores 127 tokens, so the mean of the blocks' log-perplexities is the mean
-    # cross-entropy over all of them
-    logs = [np.log(perplexity_from_logits(block[None, 1:], model(block[None, :-1])))
-            for block in general_blocks]  # fmt: skip
-    return float(np.exp(np.mean(logs)))
+    # every block scores 127 tokens, so the mean cross-entropy over all of them is the mean
+    # over the 8-block batches, each weighted by its number of blocks
+    logs = [len(batch) * np.log(perplexity_from_logits(batch[:, 1:], model(batch[:, :-1])))
+            for batch in np.array_split(general_blocks, -(-len(general_blocks) // 8))]  # fmt: skip
+    return float(np.exp(np.sum(logs) / len(general_blocks)))
 
 
 before_answers = ask(llm, instructions["heldout"])
