@@ -55,7 +55,6 @@
 # (a rerun after an interruption reloads every finished fit and score).
 
 # %%
-import re
 import tempfile
 from pathlib import Path
 
@@ -361,13 +360,13 @@ rec.metric("lora_reload_max_abs_diff", reload_gap)
 # embedded once): the head only, the tail only, and head + tail, on the same reviews.
 
 # %%
-imdb = datasets.load_imdb()
+imdb = datasets.load_imdb(breaks=" ")
 
 
 def imdb_sample(split, n):
     """n reviews of a split in a seeded random order (the loader sorts them by class)."""
     order = np.random.default_rng(0).permutation(len(imdb[split]["label"]))[:n]
-    texts = [re.sub(r"<br\s*/?>", " ", imdb[split]["text"][i]) for i in order]
+    texts = [imdb[split]["text"][i] for i in order]
     return texts, np.asarray(imdb[split]["label"])[order]
 
 

@@ -68,6 +68,25 @@ def test_imdb():
     assert imdb["train"]["text"][0].startswith("Bromwell High is a cartoon comedy.")
 
 
+def test_imdb_breaks_replaces_every_line_break_tag(tmp_path, monkeypatch):
+    members = {"aclImdb/train/pos/1_9.txt": "Great.<br /><br />Really<BR>good<br/>.",
+               "aclImdb/test/neg/2_1.txt": "a <br  /> b <br> c"}  # fmt: skip
+    path = tmp_path / "aclImdb_v1.tar.gz"
+    with tarfile.open(path, "w:gz") as tar:
+        for name, text in members.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(text.encode())
+            tar.addfile(info, io.BytesIO(text.encode()))
+    monkeypatch.setattr(loaders, "fetch", lambda name: {"aclImdb": path})
+    assert datasets.load_imdb()["train"]["text"] == [members["aclImdb/train/pos/1_9.txt"]]
+    spaced = datasets.load_imdb(breaks=" ")
+    assert spaced["train"]["text"] == ["Great.  Really good ."]
+    assert spaced["test"]["text"] == ["a   b   c"]
+    assert datasets.load_imdb(breaks="\n")["train"]["text"] == ["Great.\n\nReally\ngood\n."]
+    with pytest.raises(TypeError, match="breaks"):
+        datasets.load_imdb(breaks=True)
+
+
 def test_imdb_reads_any_tarball_layout(tmp_path, monkeypatch):
     """The canonical tarball has unlabelled reviews and another member order."""
     members = {
