@@ -12,9 +12,10 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 PYTEST_ARGS ?=
 # make test runs test files on this many workers at once (pytest-xdist; a file stays on one
-# worker, so each chapter still runs once). Chapters are largely single-threaded Python
-# (tracing, tokenising, scikit-learn), so two workers keep two cores busy; each chapter
-# kernel peaks at a few GiB, so raise it only with memory to match.
+# worker, so each chapter still runs once; files go out in collection order, which
+# tests/conftest.py sets: the longest chapters first). Chapters are largely single-threaded
+# Python (tracing, tokenising, scikit-learn), so two workers keep two cores busy; each
+# chapter kernel peaks at a few GiB, so raise it only with memory to match.
 TEST_WORKERS ?= 2
 
 .PHONY: lab test chapters gpu-test test-backends test-kernels lint clean
@@ -33,7 +34,7 @@ lab: $(STAMP)
 	$(VENV)/bin/jupyter lab --notebook-dir=chapters $(if $(filter 0,$(shell id -u)),--allow-root,)
 
 test: $(STAMP)
-	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder $(PYTEST_ARGS)
 
 chapters: $(STAMP)
 	$(PY) -m nlpbook chapters run $(if $(SMOKE),--smoke,$(if $(FULL),--full,))

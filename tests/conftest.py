@@ -18,7 +18,19 @@ from nlpbook import runtime  # noqa: E402
 runtime.full_float32_matmuls()
 
 
+def _chapter_number(item) -> int | None:
+    """``13`` for ``tests/chapters/test_13_fine_tuning.py``; None for any other test."""
+    path = item.path
+    if path.parent.name == "chapters" and path.name[5:7].isdigit():
+        return int(path.name[5:7])
+    return None
+
+
 def pytest_collection_modifyitems(config, items):
+    # Chapter runs first, the latest (the longest) first, then the library tests: with
+    # `make test`'s two workers (pytest-xdist, a file per worker, in this order) the long
+    # chapters start at once and the short library files fill in around them at the end.
+    items.sort(key=lambda item: -n if (n := _chapter_number(item)) is not None else 0)
     if not any(item.get_closest_marker("gpu") for item in items):
         return
     if runtime.has_gpu():
