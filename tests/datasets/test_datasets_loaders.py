@@ -68,9 +68,8 @@ def test_imdb():
     assert imdb["train"]["text"][0].startswith("Bromwell High is a cartoon comedy.")
 
 
-def test_imdb_breaks_replaces_every_line_break_tag(tmp_path, monkeypatch):
-    members = {"aclImdb/train/pos/1_9.txt": "Great.<br /><br />Really<BR>good<br/>.",
-               "aclImdb/test/neg/2_1.txt": "a <br  /> b <br> c"}  # fmt: skip
+def fake_imdb_tarball(tmp_path, monkeypatch, members):
+    """An IMDB tarball holding ``members`` (name -> text), which load_imdb then reads."""
     path = tmp_path / "aclImdb_v1.tar.gz"
     with tarfile.open(path, "w:gz") as tar:
         for name, text in members.items():
@@ -78,6 +77,12 @@ def test_imdb_breaks_replaces_every_line_break_tag(tmp_path, monkeypatch):
             info.size = len(text.encode())
             tar.addfile(info, io.BytesIO(text.encode()))
     monkeypatch.setattr(loaders, "fetch", lambda name: {"aclImdb": path})
+
+
+def test_imdb_breaks_replaces_every_line_break_tag(tmp_path, monkeypatch):
+    members = {"aclImdb/train/pos/1_9.txt": "Great.<br /><br />Really<BR>good<br/>.",
+               "aclImdb/test/neg/2_1.txt": "a <br  /> b <br> c"}  # fmt: skip
+    fake_imdb_tarball(tmp_path, monkeypatch, members)
     assert datasets.load_imdb()["train"]["text"] == [members["aclImdb/train/pos/1_9.txt"]]
     spaced = datasets.load_imdb(breaks=" ")
     assert spaced["train"]["text"] == ["Great.  Really good ."]
@@ -97,13 +102,7 @@ def test_imdb_reads_any_tarball_layout(tmp_path, monkeypatch):
         "aclImdb/train/neg/7_1.txt": "awful",
         "aclImdb/train/pos/2_7.txt": "good",
     }
-    path = tmp_path / "aclImdb_v1.tar.gz"
-    with tarfile.open(path, "w:gz") as tar:
-        for name, text in members.items():
-            info = tarfile.TarInfo(name)
-            info.size = len(text.encode())
-            tar.addfile(info, io.BytesIO(text.encode()))
-    monkeypatch.setattr(loaders, "fetch", lambda name: {"aclImdb": path})
+    fake_imdb_tarball(tmp_path, monkeypatch, members)
     imdb = datasets.load_imdb()
     assert imdb["train"]["text"] == ["good", "great", "awful"]
     assert imdb["train"]["label"].tolist() == [1, 1, 0]
