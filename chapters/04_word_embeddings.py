@@ -100,7 +100,11 @@ EPOCHS = 2 if QUICK else 3  # skip-gram and CBOW, ours and gensim's
 FT_EPOCHS, FT_BUCKETS = (1, 20_000) if QUICK else (1, 100_000)  # FastText, ours and gensim's
 FT_REVIEWS = 1_000 if QUICK else 10_000  # FastText trains on the first reviews only
 GLOVE_WINDOW, GLOVE_EPOCHS, GLOVE_BATCH = 10, (3 if QUICK else 10), 65_536
-BATCH, LEARNING_RATE = 4096, 0.005  # pairs per step; Adam (section 3.3 says why)
+# plain SGD at large batches (section 2.1): examples per step and learning rate (quick
+# mode: smaller batches, so that its small corpus still makes a few hundred steps)
+SGD_SETTINGS = {"skipgram": (8_192 if QUICK else 32_768, 0.6),
+                "cbow": (2_048 if QUICK else 8_192, 2.4)}  # fmt: skip
+FT_BATCH, FT_LEARNING_RATE = 4096, 0.005  # FastText: Adam (section 5 says why)
 CHINESE_REVIEWS = 800 if QUICK else None  # ChnSentiCorp reviews for FastText in Chinese
 TSNE_WORDS = 500 if QUICK else 2_000  # the most frequent words placed by t-SNE
 THREADS = os.cpu_count()  # gensim's worker threads
@@ -112,8 +116,9 @@ rec.info(
         dim=DIM, window=WINDOW, negatives=NEGATIVES, min_count=MIN_COUNT, sample=SAMPLE,
         epochs=EPOCHS, fasttext_epochs=FT_EPOCHS, fasttext_buckets=FT_BUCKETS,
         fasttext_reviews=FT_REVIEWS,
-        glove_window=GLOVE_WINDOW, glove_epochs=GLOVE_EPOCHS, batch=BATCH,
-        learning_rate=LEARNING_RATE, gensim_workers=THREADS,
+        glove_window=GLOVE_WINDOW, glove_epochs=GLOVE_EPOCHS, sgd=SGD_SETTINGS,
+        fasttext_batch=FT_BATCH, fasttext_learning_rate=FT_LEARNING_RATE,
+        gensim_workers=THREADS,
     ),
     device=runtime.describe(),
 )  # fmt: skip
@@ -282,51 +287,69 @@ rec.metric("negatives_tv_distance", tv_distance)
 # `SkipGram` and `CBOW` (`nlpbook.models`) return the $1 + k$ scores $u^\top h$; binary
 # cross-entropy on them is the negated objective above.
 #
-# **The optimizer is not word2vec's.** word2vec updates the vectors after *every single
-# pair* with plain SGD (learning rate 0.025 decaying to 0), from several threads without
-# locks. On an accelerator one wants big batches instead, and plain SGD with the gradients of
-# thousands of pairs summed diverges: "the" occurs in hundreds of the pairs of a batch, and
-# its summed update overshoots (we tried: at 16,384 pairs per batch, SGD at word2vec's
-# per-pair rate gave NaN in the first epoch; at a rate low enough to be stable it learned
-# too slowly to be useful). Adam, whose step size does not grow with the number of pairs
-# that touch a row, trains stably with 4,096 pairs per batch. Keras' Adam keeps its moment
-# estimates for *every* row and updates all of them each step, which is the main cost on a
-# CPU. The models are compiled with XLA (`jit_compile=True`), which on two CPU cores made a
-# training step about 1.5 times faster for skip-gram and 2 times for FastText.
+# **The optimizer is word2vec's, the batches are not.** word2vec updates the vectors after
+# *every single pair* with plain SGD (learning rate 0.025, decaying linearly to nearly 0),
+# from several threads without locks, and each update touches only the $2 + k$ rows of that
+# pair. A framework wants big batches instead: thousands of pairs computed at once, at the
+# same weights. Autodiff then *sums* the contributions that reach one row, and "the" is used
+# by hundreds of the pairs of a batch: its summed step overshoots. Measured on the first
+# half of the reviews (3 epochs, 16,384 pairs per batch, plain SGD): summed gradients at
+# word2vec's per-pair rate gave NaN in the first epoch. Dividing a row's summed gradient by
+# its count $n$ in the batch (the *mean*) is stable but moves rare words too little
+# (analogy accuracy 0.004 at rate 0.15, 0.047 at 0.6). Dividing by $\sqrt n$ works: 0.129
+# at rate 0.6 (0.116 at 1.2), against gensim's 0.110 on the same half. Our models do this
+# with `repeats="sqrt"`: the scores are unchanged, only the gradient that reaches a repeated
+# row is scaled (the tests check it against a NumPy transcription).
 #
-# Learning rate: Adam at 0.005, decayed linearly to 1% of that over the planned steps
-# (word2vec decays its rate linearly too). The number of steps is not known in advance
-# (subsampling is random), so we plan with the expected count: a kept token has on average
-# $2 \cdot \frac{1 + 5}{2} = 6$ context words, fewer at the ends of a review.
+# Plain SGD has one more virtue here: on TensorFlow the gradient of an embedding lookup is a
+# list of rows (`tf.IndexedSlices`), and Keras' SGD adds it into the table with a scatter,
+# so a step touches only the rows the batch uses, as word2vec does. (An earlier version of
+# this chapter used Adam, whose moment estimates are dense: every row of both
+# 41,690 × 100 tables was rewritten at every step, and skip-gram ran at a tenth of gensim's
+# speed.) The models are compiled with XLA (`jit_compile=True`): on two CPU cores a
+# skip-gram step of 32,768 pairs took 2.5 times less time with it than without.
+#
+# Settings: skip-gram 32,768 pairs per step at rate 0.6, CBOW 8,192 examples per step at
+# rate 2.4 (CBOW, measured the same way: 0.031 at rate 0.6, 0.081 at 1.2, 0.119 at 2.4, NaN
+# at 4.8, against gensim's 0.094; word2vec too gives CBOW a higher rate, 0.05 against
+# skip-gram's 0.025). Quick mode uses a quarter of these batches. Both rates decay linearly to
+# $10^{-4}$ of that over the planned steps, as word2vec does. The loss is summed over the
+# batch, so the rate is per example. Keras averages the $1 + k$ terms of an example, so
+# word2vec's 0.025 per pair is 0.15 here; the best rate we measured was four times that,
+# which the $\sqrt n$ division partly takes back for frequent words. The number of steps is
+# not known in advance (subsampling is random), so we plan with the expected count: a kept
+# token has on average $2 \cdot \frac{1 + 5}{2} = 6$ context words, fewer at the ends of a
+# review.
 
 
 # %%
-def expected_steps(mode: str, epochs: int, share: float = 1.0) -> int:
+def expected_steps(mode: str, epochs: int, batch: int, share: float = 1.0) -> int:
     """Planned optimizer steps: expected examples per epoch / batch size, times epochs.
 
     ``share``: the fraction of the corpus trained on.
     """
     per_token = WINDOW + 1 if mode == "skipgram" else 1
-    return max(1, int(expected_kept * share * per_token / BATCH) * epochs)
+    return max(1, int(expected_kept * share * per_token / batch) * epochs)
 
 
-def adam(steps: int):
-    schedule = keras.optimizers.schedules.PolynomialDecay(
-        LEARNING_RATE, steps, end_learning_rate=LEARNING_RATE * 0.01
-    )
-    return keras.optimizers.Adam(schedule)
+def linear_decay(rate: float, steps: int, final_share: float):
+    return keras.optimizers.schedules.PolynomialDecay(rate, steps, rate * final_share)
 
 
 class Progress(keras.callbacks.Callback):
-    """One line per epoch: loss and wall time (fit's own bar prints per step)."""
+    """One line per epoch: loss per example and wall time (fit's own bar prints per step).
 
-    def __init__(self, label):
+    ``per_batch``: what divides Keras' loss to give it per example (the batch size where
+    the loss is summed over a batch; 1 where it is averaged).
+    """
+
+    def __init__(self, label, per_batch=1):
         super().__init__()
-        self.label, self.start = label, time.perf_counter()
+        self.label, self.per_batch, self.start = label, per_batch, time.perf_counter()
 
     def on_epoch_end(self, epoch, logs=None):
-        print(f"  {self.label} epoch {epoch + 1}: loss {logs['loss']:.4f}, "
-              f"{time.perf_counter() - self.start:.0f} s")  # fmt: skip
+        print(f"  {self.label} epoch {epoch + 1}: loss {logs['loss'] / self.per_batch:.4f} "
+              f"per example, {time.perf_counter() - self.start:.0f} s")  # fmt: skip
 
 
 def train_word2vec(model_cls, mode, epochs, data=None, **model_kwargs):
@@ -336,17 +359,30 @@ def train_word2vec(model_cls, mode, epochs, data=None, **model_kwargs):
         ``(model, seconds, loss history)``.
     """
     data = ragged_ids if data is None else data
+    share = float(tf.size(data.flat_values)) / kept_words
+    if model_cls is FastTextSkipGram:  # Adam, batch-averaged loss
+        batch, rate = FT_BATCH, FT_LEARNING_RATE
+        steps = expected_steps(mode, epochs, batch, share)
+        optimizer = keras.optimizers.Adam(linear_decay(rate, steps, 0.01))
+        loss = keras.losses.BinaryCrossentropy(from_logits=True)
+    else:  # word2vec's plain SGD, loss summed over the batch, repeated rows scaled by 1/√n
+        batch, rate = SGD_SETTINGS[mode]
+        model_kwargs["repeats"] = "sqrt"
+        steps = expected_steps(mode, epochs, batch, share)
+        optimizer = keras.optimizers.SGD(linear_decay(rate, steps, 1e-4))
+        loss = keras.losses.BinaryCrossentropy(from_logits=True, reduction="sum")
     ds = word2vec_dataset(data, counts, mode=mode, window=WINDOW,
-                          num_negatives=NEGATIVES, batch_size=BATCH, sample=SAMPLE)  # fmt: skip
+                          num_negatives=NEGATIVES, batch_size=batch, sample=SAMPLE)  # fmt: skip
     model = model_cls(len(counts), DIM, **model_kwargs)
     if isinstance(model, FastTextSkipGram):
         model.set_subwords(subwords)
-    share = float(tf.size(data.flat_values)) / kept_words
-    model.compile(adam(expected_steps(mode, epochs, share)),
-                  keras.losses.BinaryCrossentropy(from_logits=True), jit_compile=True)  # fmt: skip
+    model.compile(optimizer, loss, jit_compile=True)
     start = time.perf_counter()
-    history = model.fit(ds, epochs=epochs, verbose=0, callbacks=[Progress(model_cls.__name__)])
-    return model, time.perf_counter() - start, history.history["loss"]
+    per_batch = 1 if model_cls is FastTextSkipGram else batch
+    progress = Progress(model_cls.__name__, per_batch)
+    history = model.fit(ds, epochs=epochs, verbose=0, callbacks=[progress])
+    # per example (for a summed loss: the last, smaller batch makes the mean slightly low)
+    return model, time.perf_counter() - start, [v / per_batch for v in history.history["loss"]]
 
 
 trained = {}  # name -> dict(vectors, seconds, loss, ...)
@@ -515,7 +551,12 @@ print("电影院 ->", " ".join(char_ngrams("电影院", 1, 2)))
 # pipeline. It costs several times more per pair than skip-gram (a mean over some 20 n-gram
 # vectors per centre word), so we use fewer buckets than fastText's 2,000,000, one epoch and,
 # only the first reviews (1,000 in quick mode, 10,000 in full mode); gensim's FastText gets
-# the same.
+# the same. FastText keeps Adam (4,096 pairs per step, rate 0.005 decaying to 1 %), not
+# section 2's plain SGD: autodiff of the subword mean hands each of the word's ~20 rows
+# $1/(1 + \text{n-grams})$ of the gradient of $h$, while fastText and gensim add the whole
+# of it to every row (gensim's `fasttext_inner.pyx`). Under plain SGD that would leave the
+# n-gram rows twenty times slower than the reference; Adam's per-parameter step does not
+# depend on the gradient's scale.
 
 # %%
 subwords = subword_table(["", ""] + words, buckets=FT_BUCKETS)  # no n-grams for ids 0, 1
@@ -553,8 +594,9 @@ print(
 # word, at rank 10, but left "moive", "actng" and "borring" far away. gensim's FastText,
 # trained the same way, does clearly better on these (section 6 shows both side by side).
 # Why is an open question of this chapter. Our first suspect is the optimizer. fastText adds
-# the whole gradient to each n-gram row with plain SGD. Our Adam gives every row the same
-# normalized step, which may leave the word's own vector dominating its subword mean.
+# the whole gradient to each n-gram row with plain SGD, so an n-gram shared by many words
+# moves a lot. Our Adam gives every row a step of about the same normalized size, which may
+# leave the word's own vector dominating its subword mean.
 
 # %%
 unit_ft = ft_vectors / np.linalg.norm(ft_vectors, axis=1, keepdims=True)
@@ -606,7 +648,7 @@ chn_model = FastTextSkipGram(len(chn_counts), 50, buckets=20_000,
 chn_model.set_subwords(chn_table)
 chn_ds = word2vec_dataset(chn_ragged, chn_counts, window=WINDOW, num_negatives=NEGATIVES,
                           batch_size=1024, sample=SAMPLE)  # fmt: skip
-chn_model.compile(keras.optimizers.Adam(LEARNING_RATE),
+chn_model.compile(keras.optimizers.Adam(FT_LEARNING_RATE),
                   keras.losses.BinaryCrossentropy(from_logits=True), jit_compile=True)  # fmt: skip
 chn_model.fit(chn_ds, epochs=2 if QUICK else 5, verbose=0)
 chn_words = chn_vocab.tokens[2:]
@@ -871,9 +913,9 @@ show_table(["result", "value"], summary)
 #
 # 1. Train skip-gram with `sample=None` (no subsampling) for the same wall time. Which of the
 #    three scores changes most, and why?
-# 2. Replace Adam by `keras.optimizers.SGD` at word2vec's rate 0.025 with 4,096 pairs per
-#    batch, then with 64. Where does it diverge, and what does that say about summed
-#    gradients of frequent words?
+# 2. Train skip-gram with `repeats="sum"` and then `"mean"` (section 2.1), at rates 0.15 and
+#    0.6 and at 32,768 and then 1,024 pairs per batch. Where does it diverge, where does it
+#    stall, and what does that say about the summed gradients of frequent words?
 # 3. GloVe with `x_max = 10` and `alpha = 1`: how do the scores move?
 # 4. Find an analogy section where GloVe 6B beats our vectors by the widest margin and one
 #    where the gap is smallest (`analogy_accuracy(...)["sections"]`). Explain with the corpus.

@@ -96,3 +96,29 @@ def test_config_round_trip_and_errors(tmp_path):
         model.set_subwords(np.full((3, 2), 50))
     with pytest.raises(ValueError, match="min_n"):
         char_ngrams("x", 4, 3)
+
+
+@pytest.mark.skipif(keras.backend.backend() != "tensorflow", reason="GradientTape")
+def test_repeats_count_the_ngrams_each_word_really_has():
+    import tensorflow as tf
+
+    # word 1 has buckets 0 and 2, word 2 has bucket 2 only: bucket 2 is used twice, bucket 0
+    # once (the -1 slots of word 2 must not count as uses of bucket 0)
+    table = np.array([[-1, -1], [0, 2], [2, -1]])
+    x = (np.array([1, 2]), np.array([[2, 1], [1, 2]]))
+    labels = np.array([[1, 0], [1, 0]], "float32")
+    grads = {}
+    for repeats in ("sum", "mean"):
+        ft = FastTextSkipGram(3, dim=4, buckets=3, max_ngrams=2, repeats=repeats)
+        ft.set_subwords(table)
+        ft(x)
+        rng = np.random.default_rng(0)
+        ft.set_weights([rng.normal(size=w.shape).astype(w.dtype) if w.dtype != np.int32 else w
+                        for w in ft.get_weights()])  # fmt: skip
+        with tf.GradientTape() as tape:
+            loss = keras.losses.BinaryCrossentropy(from_logits=True)(labels, ft(x, training=True))
+        ngrams = tape.gradient(loss, ft.ngrams.embeddings)
+        grads[repeats] = np.asarray(tf.convert_to_tensor(ngrams))
+    np.testing.assert_allclose(grads["mean"][2], grads["sum"][2] / 2, rtol=1e-5)
+    np.testing.assert_allclose(grads["mean"][0], grads["sum"][0], rtol=1e-5)
+    assert np.abs(grads["sum"][0]).max() > 1e-4

@@ -106,3 +106,113 @@ def test_bad_inputs_are_named():
         sg((np.array([[1]]), np.array([[1, 2]])))
     with pytest.raises(ValueError, match="candidates"):
         sg((np.array([1]), np.array([1, 2])))
+
+
+def gradients(model, x, labels):
+    """Gradients of the summed cross-entropy w.r.t. (words, contexts), dense, float64."""
+    import tensorflow as tf
+
+    with tf.GradientTape() as tape:
+        scores = model(x, training=True)
+        loss = keras.losses.BinaryCrossentropy(from_logits=True, reduction="sum")(labels, scores)
+    return [numpy(tf.convert_to_tensor(g)) for g in tape.gradient(loss, model.trainable_weights)]
+
+
+@pytest.mark.skipif(keras.backend.backend() != "tensorflow", reason="GradientTape")
+@pytest.mark.parametrize("repeats,power", [("sum", 0.0), ("sqrt", 0.5), ("mean", 1.0)])
+def test_repeated_rows_get_the_scaled_sum_of_their_gradients(repeats, power):
+    # word 4 is a centre twice; word 3 is a candidate three times, word 2 twice
+    centres, candidates = np.array([1, 4, 4]), np.array([[2, 7, 9], [3, 3, 11], [5, 3, 2]])
+    labels = np.zeros((3, 3), "float32")
+    labels[:, 0] = 1
+    sg = SkipGram(vocab_size=12, dim=5, repeats=repeats)
+    sg((centres, candidates))
+    V, U = random_weights(sg)
+    # the scores do not change, in training or not
+    plain = numpy(sg((centres, candidates)))
+    np.testing.assert_array_equal(numpy(sg((centres, candidates), training=True)), plain)
+    # NumPy: each example's gradient, summed into its rows, divided by count ** power
+    # d loss / d score, (batch, 1 + k); Keras' cross-entropy averages an example's 1 + k terms
+    g = (1 / (1 + np.exp(-plain)) - labels) / 3
+    d_words, d_contexts = np.zeros_like(V), np.zeros_like(U)
+    np.add.at(d_words, centres, np.einsum("bk,bkd->bd", g, U[candidates]))
+    np.add.at(d_contexts, candidates, g[..., None] * V[centres][:, None, :])
+    d_words /= np.maximum(np.bincount(centres, minlength=12), 1)[:, None] ** power
+    d_contexts /= np.maximum(np.bincount(candidates.ravel(), minlength=12), 1)[:, None] ** power
+    got_words, got_contexts = gradients(sg, (centres, candidates), labels)
+    np.testing.assert_allclose(got_words, d_words, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(got_contexts, d_contexts, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.skipif(keras.backend.backend() != "tensorflow", reason="GradientTape")
+def test_cbow_counts_only_real_context_slots():
+    contexts = np.array([[1, 2, 0, 0], [1, 3, 0, 0], [1, 0, 0, 0]])  # word 1 three times
+    candidates = np.array([[4, 5], [4, 6], [7, 4]])
+    labels = np.array([[1, 0], [1, 0], [1, 0]], "float32")
+    cbow = CBOW(vocab_size=8, dim=3, repeats="mean")
+    cbow((contexts, candidates))
+    reference = CBOW(vocab_size=8, dim=3)
+    reference((contexts, candidates))
+    weights = random_weights(cbow, seed=3)
+    reference.set_weights([w.astype("float32") for w in weights])
+    sums = gradients(reference, (contexts, candidates), labels)
+    means = gradients(cbow, (contexts, candidates), labels)
+    np.testing.assert_allclose(means[0][1], sums[0][1] / 3, rtol=1e-5)  # not / 9 (padding)
+    np.testing.assert_allclose(means[0][2:4], sums[0][2:4], rtol=1e-5)
+    np.testing.assert_array_equal(means[0][0], 0.0)  # padding: no gradient
+    np.testing.assert_allclose(means[1][4], sums[1][4] / 3, rtol=1e-5)
+
+
+def test_plain_sgd_with_sqrt_repeats_trains_where_summed_gradients_diverge():
+    """Many repeats per batch: the summed step of a frequent word overshoots; / √n does not."""
+    rng = np.random.default_rng(0)
+    topics = [np.arange(1, 11), np.arange(11, 21)]
+    sentences = [rng.choice(topics[i % 2], 12).tolist() for i in range(600)]
+    counts = np.r_[0, np.ones(20) * 100]
+    losses = {}
+    for repeats in ("sum", "sqrt"):
+        keras.utils.set_random_seed(0)
+        ds = word2vec_dataset(sentences, counts, window=3, num_negatives=5, sample=None,
+                              batch_size=2048, seed=0)  # fmt: skip
+        model = SkipGram(vocab_size=21, dim=16, repeats=repeats)
+        loss = keras.losses.BinaryCrossentropy(from_logits=True, reduction="sum")
+        model.compile(keras.optimizers.SGD(0.5), loss)
+        losses[repeats] = model.fit(ds, epochs=3, verbose=0).history["loss"][-1] / 2048
+        if repeats == "sqrt":
+            v = model.vectors[1:] / np.linalg.norm(model.vectors[1:], axis=1, keepdims=True)
+            cos = v @ v.T
+            assert cos[:10, :10].mean() > cos[:10, 10:].mean() + 0.5
+    assert not losses["sum"] < 0.6  # NaN or far from trained (each of 10 words ~200 times a batch)
+    assert losses["sqrt"] < 0.5
+
+
+def test_repeats_is_checked_and_kept_in_the_config():
+    with pytest.raises(ValueError, match="repeats"):
+        SkipGram(vocab_size=5, repeats="max")
+    config = CBOW(vocab_size=5, repeats="sqrt").get_config()
+    assert config["repeats"] == "sqrt" and CBOW.from_config(config).repeats == "sqrt"
+
+
+@pytest.mark.skipif(keras.backend.backend() != "tensorflow", reason="GradientTape")
+@pytest.mark.parametrize("jit_compile", [False, True])
+def test_one_sgd_step_moves_each_used_row_by_its_scaled_gradient(jit_compile):
+    """Keras' SGD (on TensorFlow a scatter of IndexedSlices) gives word2vec's update, rows
+    used twice included; rows the batch does not use stay put."""
+    import tensorflow as tf
+
+    centres, candidates = np.array([1, 4, 4]), np.array([[2, 7, 9], [3, 3, 11], [5, 3, 2]])
+    labels = np.zeros((3, 3), "float32")
+    labels[:, 0] = 1
+    sg = SkipGram(vocab_size=12, dim=5, repeats="sqrt")
+    sg((centres, candidates))
+    V, U = random_weights(sg, seed=2)
+    expected_grads = gradients(sg, (centres, candidates), labels)
+    loss = keras.losses.BinaryCrossentropy(from_logits=True, reduction="sum")
+    sg.compile(keras.optimizers.SGD(0.1), loss, jit_compile=jit_compile)
+    sg.fit(tf.data.Dataset.from_tensors(((centres, candidates), labels)), verbose=0)
+    words, contexts = (numpy(w) for w in sg.get_weights())
+    np.testing.assert_allclose(words, V - 0.1 * expected_grads[0], rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(contexts, U - 0.1 * expected_grads[1], rtol=1e-5, atol=1e-6)
+    unused = [0, 6, 8, 10]
+    np.testing.assert_array_equal(words[unused], V[unused])
+    np.testing.assert_array_equal(contexts[[0, 4, 6, 8, 10]], U[[0, 4, 6, 8, 10]])

@@ -85,6 +85,9 @@ class FastTextSkipGram(_Word2Vec):
         buckets: rows of the n-gram table.
         max_ngrams: columns of the subword table (the most n-grams of one word).
         min_n, max_n: the n-gram lengths the subword table was built with.
+        repeats: ``"sum"``, ``"sqrt"`` or ``"mean"``: the gradient of a word, n-gram or
+            context row used several times in a batch, as for
+            :class:`~nlpbook.models.SkipGram` (an n-gram is counted once per word holding it).
 
     Call arguments:
         inputs: ``(centres, candidates)`` as for :class:`~nlpbook.models.SkipGram`.
@@ -150,19 +153,20 @@ class FastTextSkipGram(_Word2Vec):
         padded[:, : table.shape[1]] = table
         self.subwords.assign(padded)
 
-    def word_representation(self, ids):
+    def word_representation(self, ids, training=None):
         """``h`` for word ids ``(batch,)``: the mean of the word's and its n-grams' vectors."""
         grams = ops.take(self.subwords, ids, axis=0)  # (batch, max_ngrams)
         present = ops.cast(grams >= 0, self.compute_dtype)[..., None]
-        z = self.ngrams(ops.maximum(grams, 0)) * present  # (batch, max_ngrams, dim)
-        total = self.words(ids) + ops.sum(z, axis=1)
+        z = self._lookup(self.ngrams, ops.maximum(grams, 0), training, mask=grams >= 0)
+        z = z * present  # (batch, max_ngrams, dim)
+        total = self._lookup(self.words, ids, training) + ops.sum(z, axis=1)
         return total / (1.0 + ops.sum(present, axis=1))
 
-    def call(self, inputs):
+    def call(self, inputs, training=None):
         centres, candidates = inputs
         if len(centres.shape) != 1:
             raise ValueError(f"centres must be (batch,) ids. Received {centres.shape}")
-        return self._scores(self.word_representation(centres), candidates)
+        return self._scores(self.word_representation(centres, training), candidates, training)
 
     @property
     def vectors(self) -> np.ndarray:
