@@ -122,3 +122,41 @@ def test_repeats_count_the_ngrams_each_word_really_has():
     np.testing.assert_allclose(grads["mean"][2], grads["sum"][2] / 2, rtol=1e-5)
     np.testing.assert_allclose(grads["mean"][0], grads["sum"][0], rtol=1e-5)
     assert np.abs(grads["sum"][0]).max() > 1e-4
+
+
+@pytest.mark.skipif(keras.backend.backend() != "tensorflow", reason="GradientTape")
+def test_whole_row_gradient_gives_every_row_fasttexts_update():
+    """fastText and gensim add the whole gradient of h to the word's row and to each of its
+    n-gram rows; autodiff of the mean gives each 1 / (1 + n) of it."""
+    import tensorflow as tf
+
+    table = np.array([[-1, -1, -1], [0, 2, 5], [2, -1, -1]])  # word 1: 3 n-grams, word 2: 1
+    x = (np.array([1, 2]), np.array([[2, 1], [1, 2]]))
+    labels = np.array([[1, 0], [1, 0]], "float32")
+    out = {}
+    for row_gradient in ("mean", "whole"):
+        ft = FastTextSkipGram(3, dim=4, buckets=6, max_ngrams=3, row_gradient=row_gradient)
+        ft.set_subwords(table)
+        ft(x)
+        rng = np.random.default_rng(1)
+        for w in (ft.words.embeddings, ft.ngrams.embeddings, ft.contexts.embeddings):
+            w.assign(rng.normal(size=w.shape).astype("float32"))
+        with tf.GradientTape() as tape:
+            scores = ft(x, training=True)
+            loss = keras.losses.BinaryCrossentropy(from_logits=True)(labels, scores)
+        grads = tape.gradient(loss, [ft.words.embeddings, ft.ngrams.embeddings])
+        out[row_gradient] = (
+            np.asarray(scores),
+            *(np.asarray(tf.convert_to_tensor(g)) for g in grads),
+        )
+        np.testing.assert_array_equal(np.asarray(ft(x)), out[row_gradient][0])
+    np.testing.assert_array_equal(out["whole"][0], out["mean"][0])  # same scores
+    words_mean, ngrams_mean = out["mean"][1:]
+    words_whole, ngrams_whole = out["whole"][1:]
+    np.testing.assert_allclose(words_whole[1], 4 * words_mean[1], rtol=1e-5)  # 1 + 3 rows
+    np.testing.assert_allclose(words_whole[2], 2 * words_mean[2], rtol=1e-5)  # 1 + 1
+    np.testing.assert_allclose(ngrams_whole[[0, 5]], 4 * ngrams_mean[[0, 5]], rtol=1e-5)
+    # bucket 2 belongs to both words: each word's share scaled by its own 1 + n
+    np.testing.assert_allclose(ngrams_whole[2], words_whole[1] + words_whole[2], rtol=1e-5)
+    with pytest.raises(ValueError, match="row_gradient"):
+        FastTextSkipGram(3, dim=4, buckets=6, row_gradient="sum")

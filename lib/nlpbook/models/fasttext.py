@@ -88,6 +88,10 @@ class FastTextSkipGram(_Word2Vec):
         repeats: ``"sum"``, ``"sqrt"`` or ``"mean"``: the gradient of a word, n-gram or
             context row used several times in a batch, as for
             :class:`~nlpbook.models.SkipGram` (an n-gram is counted once per word holding it).
+        row_gradient: what each of the word's rows (its own and its n-grams') receives while
+            training: ``"mean"``, the gradient of the mean (:math:`1/(1 + n)` of the gradient
+            of ``h``, what autodiff gives), or ``"whole"``, the whole gradient of ``h``, as
+            fastText's and gensim's update does (the value of ``h`` is the same).
 
     Call arguments:
         inputs: ``(centres, candidates)`` as for :class:`~nlpbook.models.SkipGram`.
@@ -109,9 +113,20 @@ class FastTextSkipGram(_Word2Vec):
     """
 
     def __init__(
-        self, vocab_size, dim=100, buckets=2_000_000, max_ngrams=64, min_n=3, max_n=6, **kwargs
+        self,
+        vocab_size,
+        dim=100,
+        buckets=2_000_000,
+        max_ngrams=64,
+        min_n=3,
+        max_n=6,
+        row_gradient="mean",
+        **kwargs,
     ):
         super().__init__(vocab_size, dim, **kwargs)
+        if row_gradient not in ("mean", "whole"):
+            raise ValueError(f"row_gradient must be 'mean' or 'whole'. Received {row_gradient!r}")
+        self.row_gradient = row_gradient
         char_ngrams("", min_n, max_n)  # validates min_n and max_n
         self.min_n, self.max_n = int(min_n), int(max_n)
         self.buckets = check_int("buckets", buckets, 1)
@@ -160,7 +175,10 @@ class FastTextSkipGram(_Word2Vec):
         z = self._lookup(self.ngrams, ops.maximum(grams, 0), training, mask=grams >= 0)
         z = z * present  # (batch, max_ngrams, dim)
         total = self._lookup(self.words, ids, training) + ops.sum(z, axis=1)
-        return total / (1.0 + ops.sum(present, axis=1))
+        h = total / (1.0 + ops.sum(present, axis=1))
+        if training and self.row_gradient == "whole":  # value h, gradient 1 to every row
+            h = ops.stop_gradient(h) + (total - ops.stop_gradient(total))
+        return h
 
     def call(self, inputs, training=None):
         centres, candidates = inputs
@@ -189,4 +207,5 @@ class FastTextSkipGram(_Word2Vec):
             "max_ngrams": self.max_ngrams,
             "min_n": self.min_n,
             "max_n": self.max_n,
+            "row_gradient": self.row_gradient,
         }
