@@ -794,8 +794,11 @@ for row in table:
 #   252,129 words/s (0.09; that run shared the two cores with another job, so compare the
 #   ratios, not the words/s). What remains is the step itself: with one batch of 32,768
 #   pairs fed again and again (no pipeline), a step took 36 ms, the same per pair at 65,536,
-#   so no fixed cost is left to amortise; the time goes into gathering and scattering
-#   $32{,}768 \times 7$ rows of 100 floats. The Keras version is built for accelerators, where
+#   so no fixed cost is left to amortise (we did not profile further; gathering and
+#   scattering $32{,}768 \times 7$ rows of 100 floats is most of the step's memory traffic).
+#   And the step runs on one core: pinned to one core the
+#   same step ran at 23.9 steps/s, on both at 27.5, while gensim keeps both cores busy with
+#   two threads. The Keras version is built for accelerators, where
 #   such a batch is one fused gather, one batched matrix product and one scatter. Running
 #   `python -m nlpbook chapters run 04_word_embeddings --full` on a GPU fills in that column
 #   of the README's table (not measured yet). FastText, still on Adam, runs at 13,516
