@@ -98,61 +98,50 @@ def test_config_round_trip_and_errors(tmp_path):
         char_ngrams("x", 4, 3)
 
 
-@pytest.mark.skipif(keras.backend.backend() != "tensorflow", reason="GradientTape")
-def test_repeats_count_the_ngrams_each_word_really_has():
+def fasttext_gradients(table, x, seed, **kwargs):
+    """Scores and the gradients of the words and n-gram tables (TensorFlow), random weights."""
     import tensorflow as tf
 
+    labels = np.zeros(x[1].shape, "float32")
+    labels[:, 0] = 1
+    ft = FastTextSkipGram(len(table), dim=4, max_ngrams=table.shape[1], **kwargs)
+    ft.set_subwords(table)
+    ft(x)
+    rng = np.random.default_rng(seed)
+    for w in (ft.words.embeddings, ft.ngrams.embeddings, ft.contexts.embeddings):
+        w.assign(rng.normal(size=w.shape).astype("float32"))
+    with tf.GradientTape() as tape:
+        scores = ft(x, training=True)
+        loss = keras.losses.BinaryCrossentropy(from_logits=True)(labels, scores)
+    np.testing.assert_array_equal(np.asarray(ft(x)), np.asarray(scores))  # training: same value
+    grads = tape.gradient(loss, [ft.words.embeddings, ft.ngrams.embeddings])
+    return (np.asarray(scores), *(np.asarray(tf.convert_to_tensor(g)) for g in grads))
+
+
+@pytest.mark.skipif(keras.backend.backend() != "tensorflow", reason="GradientTape")
+def test_repeats_count_the_ngrams_each_word_really_has():
     # word 1 has buckets 0 and 2, word 2 has bucket 2 only: bucket 2 is used twice, bucket 0
     # once (the -1 slots of word 2 must not count as uses of bucket 0)
     table = np.array([[-1, -1], [0, 2], [2, -1]])
     x = (np.array([1, 2]), np.array([[2, 1], [1, 2]]))
-    labels = np.array([[1, 0], [1, 0]], "float32")
-    grads = {}
-    for repeats in ("sum", "mean"):
-        ft = FastTextSkipGram(3, dim=4, buckets=3, max_ngrams=2, repeats=repeats)
-        ft.set_subwords(table)
-        ft(x)
-        rng = np.random.default_rng(0)
-        ft.set_weights([rng.normal(size=w.shape).astype(w.dtype) if w.dtype != np.int32 else w
-                        for w in ft.get_weights()])  # fmt: skip
-        with tf.GradientTape() as tape:
-            loss = keras.losses.BinaryCrossentropy(from_logits=True)(labels, ft(x, training=True))
-        ngrams = tape.gradient(loss, ft.ngrams.embeddings)
-        grads[repeats] = np.asarray(tf.convert_to_tensor(ngrams))
-    np.testing.assert_allclose(grads["mean"][2], grads["sum"][2] / 2, rtol=1e-5)
-    np.testing.assert_allclose(grads["mean"][0], grads["sum"][0], rtol=1e-5)
-    assert np.abs(grads["sum"][0]).max() > 1e-4
+    _, _, summed = fasttext_gradients(table, x, 0, buckets=3, repeats="sum")
+    _, _, mean = fasttext_gradients(table, x, 0, buckets=3, repeats="mean")
+    np.testing.assert_allclose(mean[2], summed[2] / 2, rtol=1e-5)
+    np.testing.assert_allclose(mean[0], summed[0], rtol=1e-5)
+    assert np.abs(summed[0]).max() > 1e-4
 
 
 @pytest.mark.skipif(keras.backend.backend() != "tensorflow", reason="GradientTape")
 def test_whole_row_gradient_gives_every_row_fasttexts_update():
     """fastText and gensim add the whole gradient of h to the word's row and to each of its
     n-gram rows; autodiff of the mean gives each 1 / (1 + n) of it."""
-    import tensorflow as tf
-
     table = np.array([[-1, -1, -1], [0, 2, 5], [2, -1, -1]])  # word 1: 3 n-grams, word 2: 1
     x = (np.array([1, 2]), np.array([[2, 1], [1, 2]]))
-    labels = np.array([[1, 0], [1, 0]], "float32")
-    out = {}
-    for row_gradient in ("mean", "whole"):
-        ft = FastTextSkipGram(3, dim=4, buckets=6, max_ngrams=3, row_gradient=row_gradient)
-        ft.set_subwords(table)
-        ft(x)
-        rng = np.random.default_rng(1)
-        for w in (ft.words.embeddings, ft.ngrams.embeddings, ft.contexts.embeddings):
-            w.assign(rng.normal(size=w.shape).astype("float32"))
-        with tf.GradientTape() as tape:
-            scores = ft(x, training=True)
-            loss = keras.losses.BinaryCrossentropy(from_logits=True)(labels, scores)
-        grads = tape.gradient(loss, [ft.words.embeddings, ft.ngrams.embeddings])
-        out[row_gradient] = (
-            np.asarray(scores),
-            *(np.asarray(tf.convert_to_tensor(g)) for g in grads),
-        )
-        np.testing.assert_array_equal(np.asarray(ft(x)), out[row_gradient][0])
-    np.testing.assert_array_equal(out["whole"][0], out["mean"][0])  # same scores
-    words_mean, ngrams_mean = out["mean"][1:]
-    words_whole, ngrams_whole = out["whole"][1:]
+    scores_mean, words_mean, ngrams_mean = fasttext_gradients(table, x, 1, buckets=6)
+    scores_whole, words_whole, ngrams_whole = fasttext_gradients(
+        table, x, 1, buckets=6, row_gradient="whole"
+    )
+    np.testing.assert_array_equal(scores_whole, scores_mean)  # same scores
     np.testing.assert_allclose(words_whole[1], 4 * words_mean[1], rtol=1e-5)  # 1 + 3 rows
     np.testing.assert_allclose(words_whole[2], 2 * words_mean[2], rtol=1e-5)  # 1 + 1
     np.testing.assert_allclose(ngrams_whole[[0, 5]], 4 * ngrams_mean[[0, 5]], rtol=1e-5)
