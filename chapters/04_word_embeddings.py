@@ -605,7 +605,11 @@ print(
 # section's data: Adam 2,459, plain SGD with the whole gradient but section 2.1's $\sqrt n$
 # division 2,128, fastText's update (summed, whole gradient) **316.5**, gensim 263 and 245
 # (two seeds); the analogy accuracy moved with it: 0.128, 0.110, **0.187**, gensim 0.192.
-# Of the three errors a swap costs most: it breaks nearly every n-gram.
+# The chapter's full-mode run with fastText's update (2026-12-08) confirms it: median rank
+# 315.5 against gensim's 257.5 on the 1,466 misspellings (doubled letter 5 and 5, dropped
+# 383 and 288, swapped 5,443 and 5,705), 101 against 214 on the six words below, analogy
+# accuracy 0.190 against 0.186. Of the three errors a swap costs most: it breaks nearly
+# every n-gram.
 
 # %%
 unit_ft = ft_vectors / np.linalg.norm(ft_vectors, axis=1, keepdims=True)
@@ -816,17 +820,17 @@ for row in table:
 
 # %% [markdown]
 # **Reading the table.** The numbers quoted here are from the full-mode run on two CPU
-# cores (all 50,000 reviews, 2026-12-07, the chapter ran 17 minutes; the README has the whole
+# cores (all 50,000 reviews, 2026-12-08, the chapter ran 17 minutes; the README has the whole
 # table).
 #
 # - **Quality, same corpus and settings.** Our skip-gram matched gensim's: analogy accuracy
-#   0.211 against 0.192, WordSim-353 0.495 against 0.406, SimLex-999 0.273 against 0.297.
-#   CBOW did better than gensim's on all three: 0.190 against 0.163, 0.380 against 0.295,
-#   0.279 against 0.187. So large batches of plain SGD, with the $\sqrt n$ scaling of
-#   section 2.1, are a fair substitute for word2vec's per-pair SGD. In that run FastText was
-#   still trained with Adam and fell behind gensim's (analogy 0.137 against 0.192); with
-#   fastText's update (section 5) it reached 0.187 in a scratch run on the same data, and
-#   the full-mode rerun is still to come. GloVe did worst (0.054): ten
+#   0.211 against 0.190, WordSim-353 0.495 against 0.422, SimLex-999 0.273 against 0.293.
+#   CBOW did better than gensim's on all three: 0.190 against 0.173, 0.380 against 0.300,
+#   0.279 against 0.182. So large batches of plain SGD, with the $\sqrt n$ scaling of
+#   section 2.1, are a fair substitute for word2vec's per-pair SGD. FastText, trained with
+#   fastText's update (section 5), matched gensim's too: analogy 0.190 against 0.186,
+#   WordSim-353 0.162 against 0.116, SimLex-999 0.115 against 0.093 (one epoch over 10,000
+#   reviews; with Adam it had reached 0.137 against 0.192). GloVe did worst (0.054): ten
 #   AdaGrad epochs over counts from a corpus 500 times smaller than the paper's, where
 #   $x_{\max} = 100$ gives almost every count a small weight (the histogram of section 4).
 #   Exercise 3 tries other settings.
@@ -834,8 +838,10 @@ for row in table:
 #   because many words at the 30,000-word cut have the same count, and the two order ties
 #   differently.
 # - **Speed.** gensim runs word2vec's original algorithm, a hand-written C loop per pair,
-#   and is still faster on a CPU: skip-gram 154,380 against 422,841 words/s (0.37 of
-#   gensim's speed), CBOW 572,077 against 1,749,278 (0.33). With Adam, which rewrote every
+#   and is still faster on a CPU: skip-gram 155,423 against 391,815 words/s (0.40 of
+#   gensim's speed), CBOW 419,798 against 1,818,377 (0.23; 0.33 in the run the day before:
+#   these three epochs last 80 s, short enough for the machine's load to move them). With
+#   Adam, which rewrote every
 #   row of both 41,690 × 100 tables at every step, the same chapter ran at 23,309 against
 #   252,129 words/s (0.09; that run shared the two cores with another job, so compare the
 #   ratios, not the words/s). What remains is the step itself: with one batch of 32,768
@@ -847,9 +853,9 @@ for row in table:
 #   two threads. The Keras version is built for accelerators, where
 #   such a batch is one fused gather, one batched matrix product and one scatter. Running
 #   `python -m nlpbook chapters run 04_word_embeddings --full` on a GPU fills in that column
-#   of the README's table (not measured yet). FastText, then on Adam, ran at 13,516
-#   words/s against gensim's 308,029 (with fastText's update, in the scratch run: 82 s for
-#   the epoch against Adam's 233 s).
+#   of the README's table (not measured yet). FastText runs furthest behind: 26,637 words/s
+#   against gensim's 196,929 (0.14), because each centre word gathers and scatters some 20
+#   n-gram rows; on Adam it ran at 13,516 against 308,029.
 
 # %% [markdown]
 # ## 7. Pictures: projections of word groups
