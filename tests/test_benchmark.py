@@ -216,3 +216,51 @@ def test_generation_speed_runs_every_variant_and_agrees_on_tokens():
     assert result["prompt_tokens"] == 4
     with pytest.raises(ValueError, match="unknown variants"):
         benchmark.generation_speed(model, [1, 2], new_tokens=(2,), variants=["beam"])
+
+
+def _translation_batches(batch_size, pad_to_bucket_boundary):
+    """Two buckets of random pairs (lengths 3-4 and 6-7), padded as ``translation_dataset``."""
+    rng = np.random.default_rng(0)
+    batches = []
+    for lengths, boundary in (((3, 4), 6), ((6, 7), 10), ((3, 4), 6)):
+        width = boundary - 1 if pad_to_bucket_boundary else max(lengths)
+        src, dec_in, labels = (np.zeros((batch_size, width), "int32") for _ in range(3))
+        for row in range(batch_size):
+            n = int(rng.choice(lengths))
+            src[row, :n] = rng.integers(4, 20, n)
+            target = rng.integers(4, 20, n - 1)
+            dec_in[row, :n] = [2, *target]
+            labels[row, :n] = [*target, 3]
+        batches.append(((src, dec_in), labels))
+    return batches
+
+
+def test_seq2seq_training_speed_compares_equal_functions():
+    from nlpbook.models import TransformerSeq2Seq
+
+    def build():
+        return TransformerSeq2Seq(20, 20, max_length=16, d_model=8, num_heads=2, ff_dim=16,
+                                  num_layers=1, dropout=0.0)  # fmt: skip
+
+    result = benchmark.seq2seq_training_speed(
+        build, _translation_batches, 4, ["float32", "xla", "bfloat16", "batch_x2"], steps=3
+    )
+    rows = result["variants"]
+    assert list(rows) == ["float32", "xla", "bfloat16", "batch_x2"]
+    assert rows["float32"]["speedup"] == 1.0
+    # the same weights and pairs: only the padding (to the bucket boundary under XLA) differs,
+    # and the masked loss ignores it
+    assert rows["xla"]["jit_compile"] is True and rows["float32"]["jit_compile"] is False
+    assert abs(rows["xla"]["initial_loss"] - rows["float32"]["initial_loss"]) < 1e-5
+    assert abs(rows["bfloat16"]["initial_loss"] - rows["float32"]["initial_loss"]) < 0.05
+    assert rows["bfloat16"]["dtype_policy"] == "mixed_bfloat16"
+    assert rows["batch_x2"]["batch_size"] == 8 and rows["float32"]["shapes"] == 2
+    assert rows["xla"]["padding"] > rows["float32"]["padding"] > 0
+    assert all(r["tokens_per_s"] > 0 and r["warmup_s"] > 0 for r in rows.values())
+    assert keras.config.dtype_policy().name == "float32"  # restored
+    assert len(benchmark.seq2seq_speed_rows(result)[0]) == len(benchmark.SEQ2SEQ_HEADERS)
+
+
+def test_seq2seq_training_speed_rejects_unknown_variants():
+    with pytest.raises(ValueError, match="variants must be a non-empty list"):
+        benchmark.seq2seq_training_speed(lambda: None, _translation_batches, 4, ["fp8"])

@@ -21,6 +21,11 @@ GPU machine has JAX and no TensorFlow: ``gpu/check.sh`` runs it there).
 ``generation_speed`` decodes greedily with our :class:`nlpbook.models.Llama` with and
 without its KV cache, with and without XLA, beside keras-hub's ``LlamaCausalLM.generate``
 on the same weights; ``python -m nlpbook bench generate`` runs it for SmolLM2-135M-Instruct.
+
+``seq2seq_training_speed`` trains one encoder-decoder under cheaper training steps (XLA,
+mixed bfloat16, twice the batch) beside the plain float32 step, on the same batches and
+initial weights; ``python -m nlpbook bench seq2seq`` runs it for chapter 10's full-size
+models on Multi30k.
 """
 
 from __future__ import annotations
@@ -29,7 +34,7 @@ import argparse
 import inspect
 import statistics
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import keras
@@ -610,6 +615,149 @@ GPT_OPTIONS = {
 }
 
 
+#: name -> (XLA, dtype policy, batch multiplier): the cheaper training steps chapter 10 weighs
+SEQ2SEQ_VARIANTS = {
+    "float32": (False, "float32", 1),
+    "xla": (True, "float32", 1),
+    "bfloat16": (False, "mixed_bfloat16", 1),
+    "xla_bfloat16": (True, "mixed_bfloat16", 1),
+    "batch_x2": (False, "float32", 2),
+}
+
+
+def seq2seq_training_speed(
+    build_model: Callable[[], keras.Model],
+    make_batches: Callable[[int, bool], list],
+    batch_size: int,
+    variants: Sequence[str] = tuple(SEQ2SEQ_VARIANTS),
+    steps: int = 60,
+    seed: int = 0,
+) -> dict:
+    """Training throughput of one encoder-decoder under cheaper steps, side by side.
+
+    Each variant of :data:`SEQ2SEQ_VARIANTS` (XLA or not, ``float32`` or ``mixed_bfloat16``,
+    ``batch_size`` or twice it) builds a fresh model with the same seed, compiles it with
+    Adam (clip norm 1) and :class:`~nlpbook.models.MaskedSequenceCrossentropy` (label
+    smoothing 0.1, padding id 0) and trains on real batches. Under XLA the batches are padded
+    to their bucket's boundary (``make_batches(size, True)``), so that only one program per
+    bucket is compiled. First one untimed step per distinct batch shape (tracing, XLA
+    compilation; its time is reported as ``"warmup_s"``), then ``steps`` batches drawn at
+    random (seeded, the same positions for every variant of the same batch size) are timed
+    and their real target tokens (labels that are not padding) counted. Before training,
+    every variant computes the loss of the first batch with the same initial weights: the
+    ``float32`` variants must agree to round-off, ``bfloat16`` shows its own error.
+
+    Keras compiles without XLA on TensorFlow while op determinism is on (as
+    ``runtime.setup`` leaves it), so it is switched off for the XLA variants and restored.
+
+    Args:
+        build_model: returns a new, uncompiled encoder-decoder called as
+            ``model((source, decoder_input))``.
+        make_batches: ``(batch_size, pad_to_bucket_boundary) -> [((source, decoder_input),
+            labels), ...]`` as NumPy arrays or tensors (e.g. a list of
+            :func:`nlpbook.pipelines.translation_dataset`).
+        batch_size: pairs per step (``batch_x2`` uses twice as many).
+        variants: names from :data:`SEQ2SEQ_VARIANTS`, the first being the baseline.
+        steps: timed steps per variant.
+        seed: for the initial weights, dropout and the batches drawn.
+
+    Returns:
+        A dict: ``"variants"``, name → ``{"tokens_per_s", "seconds_per_step",
+        "speedup"`` (over the first variant's tokens per second), ``"warmup_s"``,
+        ``"shapes"``, ``"padding"`` (share of label positions that are padding),
+        ``"initial_loss"``, ``"jit_compile"`` (what Keras really used), ``"dtype_policy"``,
+        ``"batch_size"}``; and ``"device"``, ``"backend"``, ``"steps"``, ``"seed"``.
+
+    Raises:
+        ValueError: an unknown variant, none at all, or a count below its minimum.
+    """
+    from nlpbook.models import MaskedSequenceCrossentropy
+
+    batch_size = check_int("batch_size", batch_size, minimum=1)
+    steps = check_int("steps", steps, minimum=1)
+    seed = check_int("seed", seed, minimum=0)
+    variants = list(variants)
+    unknown = [v for v in variants if v not in SEQ2SEQ_VARIANTS]
+    if not variants or unknown:
+        raise ValueError(
+            f"variants must be a non-empty list of {list(SEQ2SEQ_VARIANTS)}. Received: {variants!r}"
+        )
+    policy = keras.config.dtype_policy()
+    # every batch list first: seeding TensorFlow below clears its kernel cache, which can
+    # drop the resources of a tokenizer that ``make_batches`` still needs (SentencePiece)
+    data = {}
+    for name in variants:
+        jit, _, factor = SEQ2SEQ_VARIANTS[name]
+        key = (batch_size * factor, jit)
+        if key not in data:
+            data[key] = [keras.tree.map_structure(ops.convert_to_numpy, b)
+                         for b in make_batches(*key)]  # fmt: skip
+    report = {}
+    try:
+        for name in variants:
+            jit, dtype_policy, factor = SEQ2SEQ_VARIANTS[name]
+            batches = data[(batch_size * factor, jit)]
+            keras.config.set_dtype_policy(dtype_policy)
+            keras.utils.set_random_seed(seed)
+            model = build_model()
+            (source, decoder_input), labels = batches[0]
+            loss = MaskedSequenceCrossentropy(label_smoothing=0.1, pad_id=0)
+            initial = float(ops.convert_to_numpy(loss(labels, model((source, decoder_input)))))
+            model.compile(keras.optimizers.Adam(1e-4, clipnorm=1.0), loss, jit_compile=jit)
+            restore = _pause_op_determinism() if jit else None
+            try:
+                start, shapes = time.perf_counter(), set()
+                for x, y in batches:
+                    shape = (x[0].shape, x[1].shape)
+                    if shape not in shapes:
+                        shapes.add(shape)
+                        model.train_on_batch(x, y)
+                warmup = time.perf_counter() - start
+                picks = np.random.default_rng(seed).integers(0, len(batches), steps)
+                tokens, start = 0, time.perf_counter()
+                for i in picks:
+                    x, y = batches[i]
+                    model.train_on_batch(x, y)  # returns a float: waits for the step
+                    tokens += int(np.sum(y != 0))
+                seconds = time.perf_counter() - start
+            finally:
+                if restore is not None:
+                    restore()
+            label_positions = sum(y.size for _, y in batches)
+            report[name] = {
+                "tokens_per_s": tokens / seconds,
+                "seconds_per_step": seconds / steps,
+                "warmup_s": warmup,
+                "shapes": len(shapes),
+                "padding": 1 - sum(int(np.sum(y != 0)) for _, y in batches) / label_positions,
+                "initial_loss": initial,
+                "jit_compile": bool(model.jit_compile),
+                "dtype_policy": dtype_policy,
+                "batch_size": batch_size * factor,
+            }
+    finally:
+        keras.config.set_dtype_policy(policy)
+    base = report[variants[0]]["tokens_per_s"]
+    for row in report.values():
+        row["speedup"] = row["tokens_per_s"] / base
+    return {"variants": report, "device": runtime.describe(), "backend": runtime.backend(),
+            "steps": steps, "seed": seed}  # fmt: skip
+
+
+SEQ2SEQ_HEADERS = ["variant", "XLA", "dtype", "batch", "tokens/s", "× first", "warm-up s",
+                   "shapes", "padding", "initial loss"]  # fmt: skip
+
+
+def seq2seq_speed_rows(result: dict) -> list[list]:
+    """Rows for :data:`SEQ2SEQ_HEADERS` from :func:`seq2seq_training_speed`'s result."""
+    return [
+        [name, r["jit_compile"], r["dtype_policy"], r["batch_size"], f"{r['tokens_per_s']:,.0f}",
+         f"{r['speedup']:.2f}", f"{r['warmup_s']:.1f}", r["shapes"], f"{r['padding']:.3f}",
+         f"{r['initial_loss']:.5f}"]
+        for name, r in result["variants"].items()
+    ]  # fmt: skip
+
+
 def _rnn_main(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     sizes = {k: getattr(args, k) for k in SIZES}
     runtime.full_float32_matmuls()  # as chapter 6 does, so the two tables compare
@@ -697,8 +845,65 @@ def _generate_main(parser: argparse.ArgumentParser, args: argparse.Namespace) ->
     return 0
 
 
+#: chapter 10's full-mode settings: length buckets and model sizes
+SEQ2SEQ_BUCKETS = (8, 12, 16, 20, 24, 32, 48)
+SEQ2SEQ_SIZES = {
+    "gru": dict(embed_dim=256, units=512, dropout=0.3),
+    "attention_gru": dict(embed_dim=256, units=512, dropout=0.3),
+    "transformer": dict(d_model=256, num_heads=8, ff_dim=1024, num_layers=3, dropout=0.1),
+}
+
+
+def _seq2seq_main(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
+    from nlpbook import datasets
+    from nlpbook.display import show_table
+    from nlpbook.models import AttentionGRUSeq2Seq, GRUSeq2Seq, TransformerSeq2Seq
+    from nlpbook.pipelines import translation_dataset
+    from nlpbook.text import SentencePieceTokenizer
+
+    for name in ("vocab", "max_length", "pairs"):
+        value = getattr(args, name)
+        if value is not None and value < (2 if name == "max_length" else 1):
+            parser.error(f"--{name.replace('_', '-')} must be a positive size. Received: {value}")
+    de, en = datasets.load_multi30k("de", "en")["train"]
+    de, en = de[: args.pairs], en[: args.pairs]
+    tok_de = SentencePieceTokenizer.train(de, args.vocab)
+    tok_en = SentencePieceTokenizer.train(en, args.vocab)
+    bos, eos = tok_en.token_to_id("<s>"), tok_en.token_to_id("</s>")
+
+    def make_batches(batch_size, pad_to_bucket_boundary):
+        return list(translation_dataset(
+            de, en, tok_de.encode, tok_en.encode, bos_id=bos, eos_id=eos, batch_size=batch_size,
+            max_source_length=args.max_length, max_target_length=args.max_length - 1,
+            seed=args.seed, bucket_boundaries=SEQ2SEQ_BUCKETS,
+            pad_to_bucket_boundary=pad_to_bucket_boundary,
+        ))  # fmt: skip
+
+    sizes = SEQ2SEQ_SIZES[args.model]
+    classes = {"gru": GRUSeq2Seq, "attention_gru": AttentionGRUSeq2Seq,
+               "transformer": TransformerSeq2Seq}  # fmt: skip
+    extra = {"max_length": args.max_length} if args.model == "transformer" else {}
+
+    def build_model():
+        return classes[args.model](tok_de.vocab_size, tok_en.vocab_size, **sizes, **extra)
+
+    try:
+        result = seq2seq_training_speed(
+            build_model, make_batches, args.batch, args.variants, steps=args.steps, seed=args.seed
+        )
+    except ValueError as error:
+        parser.error(str(error))
+    print(result["device"])
+    print(f"{args.model} {sizes} on Multi30k de→en ({len(de):,} pairs, {args.vocab:,} subwords "
+          f"per side, at most {args.max_length} tokens); {args.steps} timed steps per variant")  # fmt: skip
+    show_table(SEQ2SEQ_HEADERS, seq2seq_speed_rows(result))
+    _write_report(args.json, result | {"model": args.model, "sizes": sizes, "pairs": len(de)})
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
-    """``python -m nlpbook bench rnn [--batch N] ... [--json PATH]``, or ``bench gpt [...]``."""
+    """``python -m nlpbook bench rnn [--batch N] ... [--json PATH]``, or ``bench gpt | generate |
+    seq2seq [...]``."""
     parser = argparse.ArgumentParser(
         prog="python -m nlpbook bench", description="Time our models against a reference here."
     )
@@ -748,11 +953,29 @@ def main(argv: list[str] | None = None) -> int:
     generate.add_argument("--variants", nargs="+", choices=list(GENERATION_VARIANTS),
                           help="default: all")  # fmt: skip
     generate.add_argument("--prompt", default=GENERATE_PROMPT, help="the user's message")
-    for command in (rnn, gpt, generate):
+    seq2seq = commands.add_parser(
+        "seq2seq",
+        help="chapter 10's translation models: XLA, bfloat16 and larger batches",
+        description="Train one of chapter 10's full-size translation models on Multi30k de→en "
+        "on this device under cheaper training steps (XLA, mixed bfloat16, twice the batch) "
+        "and time them side by side (real target tokens per second).",
+    )
+    seq2seq.add_argument("--model", choices=list(SEQ2SEQ_SIZES), default="transformer")
+    seq2seq.add_argument("--variants", nargs="+", default=list(SEQ2SEQ_VARIANTS),
+                         choices=list(SEQ2SEQ_VARIANTS), help="the first is the baseline")  # fmt: skip
+    seq2seq.add_argument("--batch", type=int, default=128, help="pairs per step")
+    seq2seq.add_argument("--steps", type=int, default=60, help="timed steps per variant")
+    seq2seq.add_argument("--vocab", type=int, default=8_000, help="subwords per language")
+    seq2seq.add_argument("--max-length", type=int, default=64, help="tokens per side")
+    seq2seq.add_argument("--pairs", type=int, help="the first training pairs only (default all)")
+    seq2seq.add_argument("--seed", type=int, default=0)
+    for command in (rnn, gpt, generate, seq2seq):
         command.add_argument("--json", type=Path, help="also write the table and the device here")
     args = parser.parse_args(argv)
     if args.what == "rnn":
         return _rnn_main(rnn, args)
     if args.what == "generate":
         return _generate_main(generate, args)
+    if args.what == "seq2seq":
+        return _seq2seq_main(seq2seq, args)
     return _gpt_main(gpt, args)

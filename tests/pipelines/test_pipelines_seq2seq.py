@@ -104,3 +104,39 @@ def test_bad_inputs_are_named(pairs):
         translation_dataset(sources, targets, tok.encode, tok.encode, batch_size=0, **kw)
     with pytest.raises(ValueError, match="UTF-8"):
         translation_dataset([b"\xff"], ["x"], tok.encode, tok.encode, **kw)
+
+
+def test_pad_to_bucket_boundary_gives_one_shape_per_bucket(pairs):
+    sources, targets, tok = pairs
+    ds = translation_dataset(
+        sources, targets, tok.encode, tok.encode, bos_id=BOS, eos_id=EOS, batch_size=8,
+        max_source_length=11, max_target_length=19, bucket_boundaries=[5, 10, 15],
+        pad_to_bucket_boundary=True, seed=1,
+    )  # fmt: skip
+    # decoder sides hold up to 19 + 1 tokens, so a last boundary of 21 is added: widths b - 1
+    lower = {4: 0, 9: 5, 14: 10, 20: 15}
+    seen = []
+    for src, dec_in, dec_out in batches(ds):
+        width = src.shape[1]
+        assert dec_in.shape[1] == dec_out.shape[1] == width and width in lower
+        for s, o in zip(src, dec_out, strict=True):
+            # each pair sits in its own bucket: lower boundary <= its longer side < width + 1
+            assert lower[width] <= max(len(unpadded(s)), len(unpadded(o))) <= width
+            seen.append((tuple(unpadded(s)), tuple(unpadded(o))))
+    expected = sorted(
+        (tuple(tok.encode([s]).to_list()[0][:11]), (*tok.encode([t]).to_list()[0][:19], EOS))
+        for s, t in zip(sources, targets, strict=True)
+    )
+    assert sorted(seen) == expected
+
+
+def test_pad_to_bucket_boundary_needs_buckets_and_lengths(pairs):
+    sources, targets, tok = pairs
+    kw = {"bos_id": BOS, "eos_id": EOS, "pad_to_bucket_boundary": True}
+    with pytest.raises(ValueError, match="needs `bucket_boundaries`"):
+        translation_dataset(sources, targets, tok.encode, tok.encode, **kw)
+    with pytest.raises(ValueError, match="max_source_length"):
+        translation_dataset(
+            sources, targets, tok.encode, tok.encode, bucket_boundaries=[5], max_source_length=4,
+            **kw,
+        )  # fmt: skip

@@ -42,6 +42,7 @@ def translation_dataset(
     shuffle: bool = True,
     seed: int = 0,
     bucket_boundaries: Sequence[int] | None = None,
+    pad_to_bucket_boundary: bool = False,
     cache: bool = True,
     drop_remainder: bool = False,
 ) -> tf.data.Dataset:
@@ -62,6 +63,14 @@ def translation_dataset(
         shuffle, seed: a new, reproducible order every epoch.
         bucket_boundaries: group pairs by the longer of their source and decoder lengths
             (see ``padded_batches``); ``None`` pads in arrival order.
+        pad_to_bucket_boundary: pad both sides of every batch to its bucket's upper boundary
+            minus one instead of to its longest sequence, so that batches come in a few fixed
+            shapes (one per bucket, plus the smaller last batch of each): a step compiled
+            with XLA (``jit_compile=True``) is then compiled once per shape, not once per new
+            pair of lengths. Needs ``bucket_boundaries``, ``max_source_length`` and
+            ``max_target_length``; a last boundary above every possible length
+            (``max(max_source_length, max_target_length + 1) + 1``) is added when the given
+            ones stop short of it.
         cache: cache the encoded pairs after the first epoch.
         drop_remainder: drop batches smaller than ``batch_size``.
 
@@ -109,13 +118,26 @@ def translation_dataset(
     if shuffle:
         ds = ds.shuffle(len(sources), seed=seed, reshuffle_each_iteration=True)
     if bucket_boundaries is None:
+        if pad_to_bucket_boundary:
+            raise ValueError("`pad_to_bucket_boundary=True` needs `bucket_boundaries`.")
         ds = ds.padded_batch(batch_size, drop_remainder=drop_remainder)
     else:
         boundaries = check_boundaries(bucket_boundaries)
+        if pad_to_bucket_boundary:
+            if max_source_length is None or max_target_length is None:
+                raise ValueError(
+                    "`pad_to_bucket_boundary=True` needs `max_source_length` and "
+                    "`max_target_length`: every sequence must fit below the last boundary."
+                )
+            # the longest element: the source, or the decoder side (target + BOS or EOS)
+            longest = max(max_source_length, max_target_length + 1)
+            if boundaries[-1] <= longest:
+                boundaries.append(longest + 1)
         ds = ds.bucket_by_sequence_length(
             element_length_func=lambda x, y: tf.maximum(tf.shape(x[0])[0], tf.shape(y)[0]),
             bucket_boundaries=boundaries,
             bucket_batch_sizes=[batch_size] * (len(boundaries) + 1),
+            pad_to_bucket_boundary=pad_to_bucket_boundary,
             drop_remainder=drop_remainder,
         )
     return ds.prefetch(tf.data.AUTOTUNE)
