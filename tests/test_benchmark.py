@@ -264,3 +264,26 @@ def test_seq2seq_training_speed_compares_equal_functions():
 def test_seq2seq_training_speed_rejects_unknown_variants():
     with pytest.raises(ValueError, match="variants must be a non-empty list"):
         benchmark.seq2seq_training_speed(lambda: None, _translation_batches, 4, ["fp8"])
+
+
+def test_seq2seq_command_line_on_multi30k(tmp_path, capsys):
+    from nlpbook.datasets import require
+
+    require("multi30k")
+    out = tmp_path / "seq2seq.json"
+    args = ["--model", "gru", "--variants", "float32", "batch_x2", "--pairs", "300", "--vocab",
+            "400", "--batch", "64", "--steps", "2", "--json", str(out)]  # fmt: skip
+    assert cli(["bench", "seq2seq", *args]) == 0
+    printed = capsys.readouterr().out
+    assert "gru" in printed and "batch\\_x2" in printed and "300 pairs" in printed
+    report = json.loads(out.read_text())
+    speed = report["speed"]
+    assert speed["pairs"] == 300 and speed["model"] == "gru" and report["devices"]
+    assert speed["variants"]["batch_x2"]["batch_size"] == 128
+
+
+def test_seq2seq_command_line_refuses_a_bad_size(capsys):
+    with pytest.raises(SystemExit) as stop:
+        cli(["bench", "seq2seq", "--vocab", "0"])
+    assert stop.value.code == 2
+    assert "--vocab must be a positive size" in capsys.readouterr().err
