@@ -272,15 +272,11 @@ class PeakMemory:
         self.host_mib = self.device_mib = self.seconds = None
 
     def __enter__(self):
-        import gc
         import threading
         import time
 
         import psutil
 
-        # garbage left by earlier code, collected during the block, would lower the RSS and
-        # hide part of what the block adds: collect it before the starting point is read
-        gc.collect()
         self._process = psutil.Process()
         self._start_rss = self._peak_rss = self._process.memory_info().rss
         self._stop = threading.Event()
